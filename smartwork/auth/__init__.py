@@ -1,0 +1,1 @@
+"""Civil-servant accounts: agencies, users, roles and sign-in."""

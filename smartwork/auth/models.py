@@ -1,0 +1,136 @@
+"""Agencies, users and their roles."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import UTCDateTime, enum_column_type
+from ..extensions import db
+from ..timeutils import utcnow
+
+
+class AgencyKind(enum.StrEnum):
+    """What sort of government body an agency is."""
+
+    CENTRAL = "central"
+    LOCAL = "local"
+    PUBLIC_INSTITUTION = "public_institution"
+
+
+class UserStatus(enum.StrEnum):
+    """An account's standing in the HR roster; only active accounts sign in."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    RETIRED = "retired"
+
+
+class Role(enum.StrEnum):
+    """What a user may do; every account is an employee, some hold more roles."""
+
+    EMPLOYEE = "employee"
+    CENTER_MANAGER = "center_manager"
+    PLANNER = "planner"
+    ADMIN = "admin"
+
+
+def new_token() -> str:
+    """A fresh random token for sessions and feeds."""
+    return secrets.token_urlsafe(32)
+
+
+class Agency(db.Model):
+    """A ministry, local government or public institution that employs civil servants."""
+
+    __tablename__ = "agencies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name_ko: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(160))
+    kind: Mapped[AgencyKind] = mapped_column(enum_column_type(AgencyKind, "agency_kind"))
+
+    users: Mapped[list[User]] = relationship(back_populates="agency")
+
+    def __repr__(self) -> str:
+        return f"<Agency {self.code}>"
+
+
+class User(db.Model):
+    """A civil servant's account, provisioned from the agency's HR roster."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_number: Mapped[str] = mapped_column(String(20), unique=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    home_region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
+    status: Mapped[UserStatus] = mapped_column(
+        enum_column_type(UserStatus, "user_status"), default=UserStatus.ACTIVE
+    )
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Flask-Login identifies sessions and remember-me cookies by this token; rotating it
+    # (logout, password change) invalidates every cookie issued before.
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    locale: Mapped[str | None] = mapped_column(String(5))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    agency: Mapped[Agency] = relationship(back_populates="users")
+    roles: Mapped[list[RoleAssignment]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    # Flask-Login protocol.
+    @property
+    def is_active(self) -> bool:
+        return self.status == UserStatus.ACTIVE
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def role_set(self) -> frozenset[Role]:
+        """Every role held; each account is at least an employee."""
+        return frozenset({Role.EMPLOYEE, *(assignment.role for assignment in self.roles)})
+
+    def has_role(self, *roles: Role) -> bool:
+        """True if the user holds any of ``roles``."""
+        return bool(self.role_set.intersection(roles))
+
+    def is_locked(self, now: datetime) -> bool:
+        """True while a lockout from failed sign-ins is in force."""
+        return self.locked_until is not None and self.locked_until > now
+
+    def __repr__(self) -> str:
+        return f"<User {self.employee_number}>"
+
+
+class RoleAssignment(db.Model):
+    """A role granted to a user beyond 'employee'."""
+
+    __tablename__ = "role_assignments"
+    __table_args__ = (UniqueConstraint("user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    role: Mapped[Role] = mapped_column(enum_column_type(Role, "role"))
+
+    user: Mapped[User] = relationship(back_populates="roles")

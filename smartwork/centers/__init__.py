@@ -1,0 +1,1 @@
+"""The network: regions, operators, centers, spaces, closures and contracts."""

@@ -1,0 +1,42 @@
+"""Center directory filters (input shape only)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import Length, Optional
+
+from .models import CenterKind, CenterStatus, Ownership, SpaceKind
+
+OWNERSHIP_LABELS = {Ownership.PUBLIC: _l("Public"), Ownership.PRIVATE: _l("Private")}
+KIND_LABELS = {CenterKind.RESIDENTIAL: _l("Residential"), CenterKind.TRAVEL: _l("Travel hub")}
+SPACE_KIND_LABELS = {
+    SpaceKind.DESK: _l("Desk"),
+    SpaceKind.BOOTH: _l("Booth"),
+    SpaceKind.MEETING_ROOM: _l("Meeting room"),
+    SpaceKind.VIDEO_ROOM: _l("Video room"),
+}
+WEEKDAY_LABELS = [_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun")]
+STATUS_LABELS = {
+    CenterStatus.PLANNED: _l("Planned"),
+    CenterStatus.UNDER_CONSTRUCTION: _l("Under construction"),
+    CenterStatus.OPEN: _l("Open"),
+    CenterStatus.SUSPENDED: _l("Suspended"),
+    CenterStatus.CLOSED: _l("Closed"),
+}
+
+
+def _choices(labels: dict) -> list[tuple[str, object]]:
+    return [("", _l("Any"))] + [(member.value, label) for member, label in labels.items()]
+
+
+class DirectoryFilterForm(FlaskForm):
+    """GET filters for the center directory (no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Name or address"), validators=[Optional(), Length(max=80)])
+    sido = SelectField(_l("Province"), validators=[Optional()], choices=[])
+    ownership = SelectField(_l("Ownership"), validators=[Optional()], choices=_choices(OWNERSHIP_LABELS))
+    kind = SelectField(_l("Type"), validators=[Optional()], choices=_choices(KIND_LABELS))
+    status = SelectField(_l("Status"), validators=[Optional()], choices=_choices(STATUS_LABELS))

@@ -1,0 +1,111 @@
+"""The `flask` commands; each one parses its arguments and calls a service."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+
+def register_commands(app: Flask) -> None:
+    """Attach every command group to the app."""
+    for command in (
+        seed_command,
+        users_group,
+    ):
+        app.cli.add_command(command)
+
+
+class ClickProgress:
+    """Progress for long commands: a bar on a terminal, a line per step otherwise."""
+
+    def __init__(self) -> None:
+        self._bar = None
+        self._label = None
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        if label != self._label:
+            self.close()
+            self._label = label
+            self._bar = click.progressbar(length=total, label=label.ljust(28), show_pos=True)
+            self._bar.__enter__()
+            self._done = 0
+        self._bar.update(done - self._done)
+        self._done = done
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
+@click.command("seed")
+@click.option("--seed", "seed_value", default=2010, show_default=True, help="Random seed (deterministic output).")
+@click.option("--users", default=2000, show_default=True, type=click.IntRange(0, 1_000_000), help="Employees to create.")
+def seed_command(seed_value: int, users: int) -> None:
+    """Load regions and the real centers, then fill the network to 500 centers (idempotent)."""
+    from .seed import seed_network
+
+    progress = ClickProgress()
+    try:
+        report = seed_network(seed=seed_value, users=users, progress=progress)
+    finally:
+        progress.close()
+    for line in report.summary_lines():
+        click.echo(line)
+    if current_app.config.get("SHOW_DEMO_CREDENTIALS") and report.demo_credentials:
+        click.echo("\nDemo accounts (development only):")
+        for role, email, password in report.demo_credentials:
+            click.echo(f"  {role:<15} {email:<36} {password}")
+
+
+@click.group("users")
+def users_group() -> None:
+    """Create users and import HR rosters."""
+
+
+@users_group.command("create")
+@click.option("--employee-number", required=True)
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--agency", "agency_code", required=True, help="Agency code.")
+@click.option("--home-region", "home_region_code", default=None, help="5-digit 시군구 code.")
+@click.option("--role", "roles", multiple=True, type=click.Choice(["center_manager", "planner", "admin"]))
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def users_create(employee_number, email, name, agency_code, home_region_code, roles, password) -> None:
+    """Create one active account."""
+    from .auth.models import Role
+    from .auth.services import create_user
+    from .errors import SmartworkError
+
+    try:
+        user = create_user(
+            employee_number=employee_number,
+            email=email,
+            name=name,
+            agency_code=agency_code,
+            home_region_code=home_region_code,
+            roles=[Role(role) for role in roles],
+            password=password,
+        )
+    except SmartworkError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"created {user.employee_number} <{user.email}>")
+
+
+@users_group.command("import")
+@click.argument("roster", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def users_import(roster: Path) -> None:
+    """Import an HR roster CSV (employee_number,name,email,agency_code,home_region_code,status)."""
+    from .auth.services import import_roster
+
+    with roster.open(encoding="utf-8-sig", newline="") as handle:
+        report = import_roster(handle)
+    for line in report.summary_lines():
+        click.echo(line)
+    for line_number, message in report.errors:
+        click.echo(f"line {line_number}: {message}", err=True)
+    if report.errors:
+        sys.exit(1)

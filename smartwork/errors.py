@@ -1,0 +1,147 @@
+"""The SmartworkError family and the one handler that answers in HTML or problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+
+class SmartworkError(Exception):
+    """A refusal by a service: a message for people, a rule for machines, an HTTP status."""
+
+    status = 400
+    rule = "invalid"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        rule: str | None = None,
+        allowed: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if rule:
+            self.rule = rule
+        self.allowed = allowed
+
+    def to_problem(self) -> dict[str, Any]:
+        """Render as an RFC 9457 problem document."""
+        problem: dict[str, Any] = {
+            "type": f"https://smartwork.go.kr/problems/{self.rule}",
+            "title": self.rule.replace("_", " "),
+            "status": self.status,
+            "detail": self.message,
+            "rule": self.rule,
+        }
+        if self.field:
+            problem["field"] = self.field
+        if self.allowed is not None:
+            problem["allowed"] = self.allowed
+        return problem
+
+
+class Invalid(SmartworkError):
+    """Input that breaks a rule (422)."""
+
+    status = 422
+    rule = "invalid"
+
+
+class NotFound(SmartworkError):
+    """The object does not exist, or the user may not know it exists (404)."""
+
+    status = 404
+    rule = "not_found"
+
+
+class PermissionDenied(SmartworkError):
+    """The user may not do this (403)."""
+
+    status = 403
+    rule = "forbidden"
+
+
+class Conflict(SmartworkError):
+    """The request collides with the current state (409)."""
+
+    status = 409
+    rule = "conflict"
+
+
+class Unavailable(SmartworkError):
+    """The database is busy or unreachable; try again shortly (503)."""
+
+    status = 503
+    rule = "unavailable"
+
+
+def wants_json() -> bool:
+    """True when the client is the JSON API or asked for JSON."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def problem_response(problem: dict[str, Any], status: int, headers: dict | None = None):
+    """A problem+json response."""
+    response = jsonify(problem)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Map SmartworkError, HTTP errors and database faults to HTML pages or problem+json."""
+    from .extensions import db
+
+    def respond(error: SmartworkError, headers: dict | None = None):
+        if wants_json():
+            return problem_response(error.to_problem(), error.status, headers)
+        body = render_template("errors/error.html", error=error, status=error.status)
+        return body, error.status, headers or {}
+
+    @app.errorhandler(SmartworkError)
+    def handle_smartwork_error(error: SmartworkError):
+        db.session.rollback()
+        return respond(error)
+
+    @app.errorhandler(IntegrityError)
+    def handle_integrity_error(error: IntegrityError):
+        db.session.rollback()
+        app.logger.warning("integrity error reached the handler: %s", error.orig)
+        return respond(Conflict(_("This change conflicts with existing data."), rule="conflict"))
+
+    @app.errorhandler(OperationalError)
+    def handle_operational_error(error: OperationalError):
+        db.session.rollback()
+        app.logger.error("database unavailable: %s", error.orig)
+        return respond(
+            Unavailable(_("The service is busy. Please try again in a moment.")),
+            {"Retry-After": "5"},
+        )
+
+    @app.errorhandler(HTTPException)
+    def handle_http_exception(error: HTTPException):
+        messages = {
+            400: _("The request could not be understood."),
+            401: _("Please sign in to continue."),
+            403: _("You do not have permission to view this page."),
+            404: _("The page you asked for does not exist."),
+            405: _("This action is not allowed here."),
+            413: _("The request is too large."),
+            429: _("Too many requests. Please wait a moment and try again."),
+        }
+        message = messages.get(error.code or 500, error.description or "")
+        wrapped = SmartworkError(message, rule=(error.name or "error").lower().replace(" ", "_"))
+        wrapped.status = error.code or 500
+        return respond(wrapped, dict(error.get_headers()) if error.code == 429 else None)

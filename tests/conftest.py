@@ -1,0 +1,138 @@
+"""Shared fixtures: one app per test, on SQLite always and on PostgreSQL when configured.
+
+Every test that uses ``app`` (directly or through ``client``/``db_session``) runs once per
+engine. The schema is built once per engine per session; each test leaves empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from smartwork import create_app
+from smartwork.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+REQUIRE_POSTGRES = os.environ.get("SMARTWORK_REQUIRE_POSTGRES") == "1"
+
+
+def _postgres_url() -> str | None:
+    if not TEST_DATABASE_URL:
+        if REQUIRE_POSTGRES:
+            pytest.exit("SMARTWORK_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set", returncode=3)
+        return None
+    from config import normalise_database_url
+
+    url = normalise_database_url(TEST_DATABASE_URL)
+    try:
+        probe = create_engine(url)
+        with probe.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        probe.dispose()
+    except OperationalError as error:
+        if REQUIRE_POSTGRES:
+            pytest.exit(f"PostgreSQL at TEST_DATABASE_URL is unreachable: {error}", returncode=3)
+        return None
+    return url
+
+
+def pytest_report_header(config):
+    return [f"postgresql: {'on (' + TEST_DATABASE_URL.split('@')[-1] + ')' if TEST_DATABASE_URL else 'off'}"]
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory) -> dict[str, str | None]:
+    """The database URL per engine; PostgreSQL is None when not configured."""
+    sqlite_file = tmp_path_factory.mktemp("db") / "smartwork-test.sqlite"
+    return {"sqlite": f"sqlite:///{sqlite_file}", "postgresql": _postgres_url()}
+
+
+_SCHEMA_READY: set[str] = set()
+
+
+def build_app(url: str, **overrides):
+    """A testing app bound to ``url`` with extra config."""
+    return create_app("testing", {"SQLALCHEMY_DATABASE_URI": url, **overrides})
+
+
+def ensure_schema(app, engine_name: str) -> None:
+    """Create the schema once per engine per test session."""
+    if engine_name in _SCHEMA_READY:
+        return
+    import smartwork.models  # noqa: F401  (registers every table)
+
+    with app.app_context():
+        if engine_name == "postgresql":
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+        else:
+            db.drop_all()
+        db.create_all()
+    _SCHEMA_READY.add(engine_name)
+
+
+def empty_tables(app) -> None:
+    """Delete every row, leaving the schema for the next test."""
+    with app.app_context():
+        db.session.remove()
+        tables = list(reversed(db.metadata.sorted_tables))
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                names = ", ".join(f'"{table.name}"' for table in tables)
+                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    connection.execute(table.delete())
+        db.engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine_name(request, database_urls) -> str:
+    """Run the test once per database engine."""
+    if database_urls[request.param] is None:
+        pytest.skip("PostgreSQL not configured (set TEST_DATABASE_URL)")
+    return request.param
+
+
+@pytest.fixture
+def app_factory(engine_name, database_urls):
+    """Build extra apps on the same database (for concurrency tests, config overrides)."""
+    built = []
+
+    def factory(**overrides):
+        application = build_app(database_urls[engine_name], **overrides)
+        ensure_schema(application, engine_name)
+        built.append(application)
+        return application
+
+    yield factory
+    if built:
+        empty_tables(built[0])
+        for application in built[1:]:
+            with application.app_context():
+                db.engine.dispose()
+
+
+@pytest.fixture
+def app(app_factory):
+    """The application under test, inside an app context."""
+    application = app_factory()
+    with application.app_context():
+        yield application
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    """A test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def session(app):
+    """The SQLAlchemy session of the app under test."""
+    return db.session
