@@ -43,7 +43,8 @@ class ClickProgress:
 
 @click.command("seed")
 @click.option("--seed", "seed_value", default=2010, show_default=True, help="Random seed (deterministic output).")
-@click.option("--users", default=2000, show_default=True, type=click.IntRange(0, 1_000_000), help="Employees to create.")
+@click.option("--users", default=2000, show_default=True, type=click.IntRange(0, 1_000_000),
+              help="Employees to create.")
 def seed_command(seed_value: int, users: int) -> None:
     """Load regions and the real centers, then fill the network to 500 centers (idempotent)."""
     from .seed import seed_network

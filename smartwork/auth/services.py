@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -61,14 +60,6 @@ def find_user_by_identifier(identifier: str) -> User | None:
             or_(User.employee_number == identifier, func.lower(User.email) == identifier.lower())
         )
     )
-
-
-@dataclass(frozen=True)
-class SignInRefused(Exception):
-    """Sign-in failed; ``message`` is safe to show."""
-
-    message: str
-    rule: str
 
 
 def authenticate(identifier: str, password: str, *, now: datetime | None = None) -> User:
