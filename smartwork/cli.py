@@ -8,12 +8,18 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
+from .jobs.cli import jobs_group, scheduler_group
+from .planning.commands import planning_group
+
 
 def register_commands(app: Flask) -> None:
     """Attach every command group to the app."""
     for command in (
         seed_command,
         users_group,
+        jobs_group,
+        scheduler_group,
+        planning_group,
     ):
         app.cli.add_command(command)
 
@@ -45,13 +51,16 @@ class ClickProgress:
 @click.option("--seed", "seed_value", default=2010, show_default=True, help="Random seed (deterministic output).")
 @click.option("--users", default=2000, show_default=True, type=click.IntRange(0, 1_000_000),
               help="Employees to create.")
-def seed_command(seed_value: int, users: int) -> None:
+@click.option("--now", "now_day", default=None, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Reference date (YYYY-MM-DD, Seoul) for center statuses and holidays; default today.")
+def seed_command(seed_value: int, users: int, now_day) -> None:
     """Load regions and the real centers, then fill the network to 500 centers (idempotent)."""
-    from .seed import seed_network
+    from .seed import seed_network, seed_reference_instant
 
     progress = ClickProgress()
     try:
-        report = seed_network(seed=seed_value, users=users, progress=progress)
+        report = seed_network(seed=seed_value, users=users, progress=progress,
+                              now=seed_reference_instant(now_day.date()) if now_day else None)
     finally:
         progress.close()
     for line in report.summary_lines():
@@ -100,7 +109,7 @@ def users_create(employee_number, email, name, agency_code, home_region_code, ro
 @click.argument("roster", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def users_import(roster: Path) -> None:
     """Import an HR roster CSV (employee_number,name,email,agency_code,home_region_code,status)."""
-    from .auth.services import import_roster
+    from .auth.roster import import_roster
 
     with roster.open(encoding="utf-8-sig", newline="") as handle:
         report = import_roster(handle)
@@ -110,3 +119,21 @@ def users_import(roster: Path) -> None:
         click.echo(f"line {line_number}: {message}", err=True)
     if report.errors:
         sys.exit(1)
+
+
+@users_group.command("set-password")
+@click.argument("identifier")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def users_set_password(identifier: str, password: str) -> None:
+    """Set the password of an account (employee number or e-mail); ends its sessions, clears a lockout.
+
+    People created by a roster import have no password until an admin sets one here.
+    """
+    from .auth.services import set_password
+    from .errors import SmartworkError
+
+    try:
+        user = set_password(identifier, password)
+    except SmartworkError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"password set for {user.employee_number} <{user.email}>")
