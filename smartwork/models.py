@@ -3,7 +3,17 @@
 Nothing in the application imports this module; domains import their own models.
 """
 
+from .api.models import ApiToken  # noqa: F401
+from .audit import AuditEvent  # noqa: F401
 from .auth.models import Agency, RoleAssignment, User  # noqa: F401
+from .bookings.demand import SearchMiss  # noqa: F401
+from .bookings.models import (  # noqa: F401
+    Booking,
+    CalendarFeed,
+    Notification,
+    Series,
+    WaitlistEntry,
+)
 from .centers.models import (  # noqa: F401
     Center,
     CenterManager,
@@ -14,3 +24,7 @@ from .centers.models import (  # noqa: F401
     Region,
     Space,
 )
+from .jobs.models import JobRun, SchedulerLease  # noqa: F401
+from .operations.console_models import ChangeLog, KioskToken  # noqa: F401
+from .operations.models import OccupancyHourly  # noqa: F401
+from .planning.models import CenterStatusChange, RolloutTarget  # noqa: F401

@@ -1,0 +1,1 @@
+"""Bookings: the booking engine (models, policies, services) and its pages."""

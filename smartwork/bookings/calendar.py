@@ -1,0 +1,121 @@
+"""Calendar export: one .ics per booking and a personal feed behind a secret, revocable token."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from icalendar import Calendar, Event
+from sqlalchemy import select, update
+
+from ..auth.models import User, UserStatus
+from ..errors import NotFound
+from ..extensions import db
+from ..timeutils import SEOUL, to_local, utcnow
+from .models import Booking, BookingStatus, CalendarFeed
+
+UID_DOMAIN = "smartwork.go.kr"
+FEED_PAST_DAYS = 30
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a feed token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _calendar(name: str) -> Calendar:
+    cal = Calendar()
+    cal.add("prodid", "-//smartwork//bookings//KO")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", "Asia/Seoul")
+    return cal
+
+
+def _event(booking: Booking) -> Event:
+    event = Event()
+    event.add("uid", f"booking-{booking.id}@{UID_DOMAIN}")
+    event.add("dtstamp", booking.created_at)
+    event.add("dtstart", to_local(booking.starts_at, SEOUL))
+    event.add("dtend", to_local(booking.ends_at, SEOUL))
+    center = booking.center
+    event.add("summary", _("Smart work center: %(center)s, space %(space)s",
+                           center=center.name_ko, space=booking.space.code))
+    event.add("location", center.address_ko)
+    if booking.status == BookingStatus.CANCELLED or booking.status == BookingStatus.RELEASED:
+        event.add("status", "CANCELLED")
+    else:
+        event.add("status", "CONFIRMED")
+    # A changing SEQUENCE lets calendar apps apply cancellations and early check-outs.
+    sequence = 0 if booking.status in (BookingStatus.RESERVED, BookingStatus.CHECKED_IN) else 1
+    event.add("sequence", sequence)
+    return event
+
+
+def _finish(cal: Calendar) -> bytes:
+    cal.add_missing_timezones()
+    return cal.to_ical()
+
+
+def ics_for_booking(booking: Booking) -> bytes:
+    """An iCalendar file with the one booking (Asia/Seoul times with TZID, stable UID)."""
+    cal = _calendar(_("smartwork booking"))
+    cal.add_component(_event(booking))
+    return _finish(cal)
+
+
+def calendar_feed(token: str, now: datetime | None = None) -> bytes:
+    """The feed behind ``token``: the last 30 days and everything ahead; NotFound if revoked."""
+    now = now or utcnow()
+    feed = db.session.scalar(
+        select(CalendarFeed).where(CalendarFeed.token_hash == hash_token(token or ""),
+                                   CalendarFeed.revoked_at.is_(None))
+    )
+    if feed is None or feed.user.status != UserStatus.ACTIVE:
+        raise NotFound("calendar feed", rule="feed_not_found")
+    bookings = db.session.scalars(
+        select(Booking)
+        .where(Booking.user_id == feed.user_id, Booking.ends_at > now - timedelta(days=FEED_PAST_DAYS))
+        .order_by(Booking.starts_at)
+    )
+    cal = _calendar(_("smartwork bookings"))
+    for booking in bookings:
+        cal.add_component(_event(booking))
+    return _finish(cal)
+
+
+def create_feed_token(user: User, now: datetime | None = None) -> str:
+    """Issue a new token, revoking any active one; the plain token is only returned here."""
+    now = now or utcnow()
+    _revoke(user, now)
+    token = secrets.token_urlsafe(32)
+    db.session.add(CalendarFeed(user_id=user.id, token_hash=hash_token(token), created_at=now))
+    db.session.commit()
+    return token
+
+
+def _revoke(user: User, now: datetime) -> int:
+    result = db.session.execute(
+        update(CalendarFeed)
+        .where(CalendarFeed.user_id == user.id, CalendarFeed.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def revoke_feed_token(user: User, now: datetime | None = None) -> bool:
+    """Revoke the user's feed; True if one was active."""
+    revoked = _revoke(user, now or utcnow())
+    db.session.commit()
+    return revoked > 0
+
+
+def feed_status(user: User) -> datetime | None:
+    """When the active feed token was issued, or None."""
+    return db.session.scalar(
+        select(CalendarFeed.created_at).where(CalendarFeed.user_id == user.id, CalendarFeed.revoked_at.is_(None))
+    )

@@ -1,0 +1,142 @@
+"""Periodic services for the scheduler; each claims rows with a conditional UPDATE (idempotent)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from ..auth.models import User
+from ..centers.services import can_manage_center
+from ..errors import PermissionDenied
+from ..extensions import db
+from ..timeutils import local_day_bounds, utcnow
+from . import notifications
+from .core import commit_and_deliver
+from .models import Booking, BookingStatus, Notification, NotificationKind, WaitlistEntry, WaitlistStatus
+from .policies import effective_policy, hhmm
+from .waitlist import offer_freed
+
+DEFAULT_REMINDER_LEAD = timedelta(minutes=60)
+
+
+def _claim(booking_id: int, from_status: BookingStatus, **values) -> bool:
+    """Move one booking out of ``from_status``; False if someone else already did."""
+    result = db.session.execute(
+        update(Booking)
+        .where(Booking.id == booking_id, Booking.status == from_status)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
+
+
+def release_no_shows(now: datetime | None = None) -> int:
+    """Release reserved bookings not checked in by start + grace; offer the time to the waitlist."""
+    now = now or utcnow()
+    candidates = list(
+        db.session.scalars(
+            select(Booking)
+            .where(Booking.status == BookingStatus.RESERVED, Booking.starts_at < now)
+            .order_by(Booking.starts_at, Booking.id)
+        )
+    )
+    touched = 0
+    pending: list[Notification] = []
+    for booking in candidates:
+        grace = timedelta(minutes=effective_policy(booking.center).no_show_grace_minutes)
+        deadline = booking.starts_at + grace
+        if deadline > now:
+            continue
+        if not _claim(booking.id, BookingStatus.RESERVED, status=BookingStatus.RELEASED, released_at=now):
+            continue
+        touched += 1
+        db.session.refresh(booking)
+        pending.append(notifications.queue(booking.user, NotificationKind.BOOKING_RELEASED, booking,
+                                           deadline=hhmm(deadline)))
+        if booking.ends_at > now:
+            pending += offer_freed(booking.center_id, booking.space.kind, now, booking.ends_at, now)
+    commit_and_deliver(pending)
+    return touched
+
+
+def complete_ended(now: datetime | None = None) -> int:
+    """Complete checked-in bookings whose end has passed (one conditional UPDATE)."""
+    now = now or utcnow()
+    result = db.session.execute(
+        update(Booking)
+        .where(Booking.status == BookingStatus.CHECKED_IN, Booking.ends_at <= now)
+        .values(status=BookingStatus.COMPLETED, checked_out_at=Booking.ends_at)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount or 0
+
+
+def send_due_reminders(now: datetime | None = None, lead: timedelta | None = None) -> int:
+    """Remind users of reserved bookings starting within ``lead``; once per booking."""
+    now = now or utcnow()
+    if lead is None:
+        minutes = current_app.config.get("REMINDER_LEAD_MINUTES")
+        lead = timedelta(minutes=minutes) if minutes else DEFAULT_REMINDER_LEAD
+    candidates = list(
+        db.session.scalars(
+            select(Booking).where(
+                Booking.status == BookingStatus.RESERVED,
+                Booking.reminder_sent_at.is_(None),
+                Booking.starts_at > now,
+                Booking.starts_at <= now + lead,
+            )
+        )
+    )
+    pending: list[Notification] = []
+    for booking in candidates:
+        claimed = db.session.execute(
+            update(Booking)
+            .where(Booking.id == booking.id, Booking.reminder_sent_at.is_(None),
+                   Booking.status == BookingStatus.RESERVED)
+            .values(reminder_sent_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed:
+            pending.append(notifications.queue(booking.user, NotificationKind.REMINDER, booking))
+    commit_and_deliver(pending)
+    return len(pending)
+
+
+def expire_waitlist(now: datetime | None = None) -> int:
+    """Expire waiting entries whose start has passed."""
+    from .waitlist import expire
+
+    return expire(now or utcnow())
+
+
+def cancel_future_bookings_for_center(
+    center_id: int, reason: str, actor: User | None = None, now: datetime | None = None,
+    *, day: date | None = None, until: date | None = None,
+) -> int:
+    """Cancel the center's reserved bookings that have not ended (only days day..until if given)."""
+    now = now or utcnow()
+    if actor is not None and not can_manage_center(actor, center_id):
+        raise PermissionDenied(_("You do not manage this center."), rule="not_center_manager")
+    stmt = select(Booking).where(
+        Booking.center_id == center_id, Booking.status == BookingStatus.RESERVED, Booking.ends_at > now
+    )
+    waiting = update(WaitlistEntry).where(
+        WaitlistEntry.center_id == center_id, WaitlistEntry.status == WaitlistStatus.WAITING
+    )
+    if day is not None:
+        start, _end = local_day_bounds(day)
+        _start, end = local_day_bounds(until or day)
+        stmt = stmt.where(Booking.starts_at < end, Booking.ends_at > start)
+        waiting = waiting.where(WaitlistEntry.starts_at < end, WaitlistEntry.ends_at > start)
+    pending: list[Notification] = []
+    for booking in list(db.session.scalars(stmt.order_by(Booking.starts_at))):
+        if _claim(booking.id, BookingStatus.RESERVED, status=BookingStatus.CANCELLED, cancelled_at=now):
+            pending.append(notifications.queue(booking.user, NotificationKind.CENTER_CLOSED, booking,
+                                               reason=reason))
+    db.session.execute(waiting.values(status=WaitlistStatus.CANCELLED).execution_options(synchronize_session=False))
+    commit_and_deliver(pending)
+    return len(pending)
