@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask import current_app
 from sqlalchemy import Date, Float, ForeignKey, Index, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..centers.models import Center, Region, SpaceKind
@@ -79,3 +81,12 @@ def record_search_miss(
     else:
         db.session.flush()
     return miss
+
+
+def note_search_miss(**fields) -> None:
+    """Record a search miss as telemetry: a failure to record is logged and never breaks the search."""
+    try:
+        record_search_miss(**fields)
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        current_app.logger.warning("search miss not recorded: %s", error)

@@ -14,7 +14,7 @@ from ...centers.forms import SPACE_KIND_LABELS
 from ...centers.models import SpaceKind
 from ...errors import Invalid, NotFound, SmartworkError
 from ...timeutils import local_today, to_local
-from .. import services
+from .. import demand, services
 from ..forms import (
     GRID_TIMES,
     HOME_ORIGIN,
@@ -91,6 +91,12 @@ def _find_page(form, user, *, searched: bool, error: SmartworkError | None = Non
                     point, form.date.data, parse_clock(form.start.data), parse_clock(form.end.data),
                     SpaceKind(form.kind.data), user, attendees=form.attendees.data,
                 )
+                if not matches:
+                    demand.note_search_miss(
+                        day=form.date.data, user_id=user.id, origin=point,
+                        region_id=origin_region.id if origin_region else None,
+                        space_kind=SpaceKind(form.kind.data),
+                    )
             except NotFound:
                 form.origin.errors.append(_("Pick a place from the list."))
             except SmartworkError as refusal:
