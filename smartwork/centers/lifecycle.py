@@ -1,0 +1,139 @@
+"""A center's calendar: opening on its planned date when ready, closing on its closing date,
+and public holidays as closures. Each service is idempotent (conditional updates).
+
+Cancelling a closed center's bookings belongs to the bookings domain, and the status history
+to planning; the scheduler's job (``jobs.lifecycle``) joins them to the claims made here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import holidays
+from sqlalchemy import exists, select, update
+
+from ..extensions import db
+from ..timeutils import local_today, utcnow
+from .models import Center, CenterStatus, Closure, ClosureKind, OpeningHours, Space
+
+NOT_YET_OPEN = (CenterStatus.PLANNED, CenterStatus.UNDER_CONSTRUCTION)
+# Centers that take, or will take, bookings and so need the holidays as closures.
+HOLIDAY_STATUSES = (CenterStatus.OPEN, CenterStatus.PLANNED, CenterStatus.UNDER_CONSTRUCTION)
+
+
+def ready_to_open():
+    """SQL predicate: the center has an active space and opening hours, so it can take bookings."""
+    return exists().where(Space.center_id == Center.id, Space.is_active.is_(True)) & exists().where(
+        OpeningHours.center_id == Center.id
+    )
+
+
+@dataclass(frozen=True)
+class StatusMove:
+    """One center moved along its lifecycle by the calendar."""
+
+    center_id: int
+    from_status: CenterStatus
+    to_status: CenterStatus
+    effective_on: date
+
+
+def claim_openings(today: date) -> list[StatusMove]:
+    """Open ready centers whose opening date has arrived (flushes only; the caller commits).
+
+    The conditional UPDATE is the claim: a center opens once, whoever runs this.
+    """
+    moves: list[StatusMove] = []
+    for status in NOT_YET_OPEN:  # one UPDATE per old status, so each move knows where it came from
+        opened = db.session.scalars(
+            update(Center)
+            .where(
+                Center.status == status,
+                Center.planned_open_on.is_not(None),
+                Center.planned_open_on <= today,
+                Center.closed_on.is_(None) | (Center.closed_on > today),
+                ready_to_open(),
+            )
+            .values(status=CenterStatus.OPEN, opened_on=today)
+            .returning(Center.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        moves += [StatusMove(center_id, status, CenterStatus.OPEN, today) for center_id in opened]
+    return sorted(moves, key=lambda move: move.center_id)
+
+
+def claim_closings(today: date) -> list[StatusMove]:
+    """Close every center whose closing date has arrived (flushes only; the caller commits)."""
+    moves: list[StatusMove] = []
+    for status in CenterStatus:
+        if status == CenterStatus.CLOSED:
+            continue
+        closed = db.session.execute(
+            update(Center)
+            .where(Center.status == status, Center.closed_on.is_not(None), Center.closed_on <= today)
+            .values(status=CenterStatus.CLOSED)
+            .returning(Center.id, Center.closed_on)
+            .execution_options(synchronize_session=False)
+        ).all()
+        moves += [StatusMove(center_id, status, CenterStatus.CLOSED, closed_on) for center_id, closed_on in closed]
+    return sorted(moves, key=lambda move: move.center_id)
+
+
+def open_ready_centers(now: datetime | None = None) -> int:
+    """Open planned centers whose opening date has arrived and that are ready; returns how many."""
+    moves = claim_openings(local_today(now or utcnow()))
+    db.session.commit()
+    return len(moves)
+
+
+def close_due_centers(now: datetime | None = None) -> list[int]:
+    """Close every center whose closing date has arrived; returns the ids closed by this call."""
+    moves = claim_closings(local_today(now or utcnow()))
+    db.session.commit()
+    return [move.center_id for move in moves]
+
+
+def public_holidays_between(first: date, last: date) -> list[tuple[date, str]]:
+    """Korean public holidays (with substitute days) from ``first`` to ``last``, Korean names."""
+    calendar = holidays.KR(years=range(first.year, last.year + 1), language="ko")
+    return sorted((day, name) for day, name in calendar.items() if first <= day <= last)
+
+
+def add_public_holiday_closures(now: datetime | None = None) -> int:
+    """Add this and next year's public holidays as closures of every open or planned center.
+
+    Run daily, it puts next year's holidays in place about a year before any booking window
+    reaches them. Idempotent: existing (center, day, holiday) closures are left alone.
+    """
+    today = local_today(now or utcnow())
+    days = public_holidays_between(today, date(today.year + 1, 12, 31))
+    if not days:
+        return 0
+    center_ids = list(db.session.scalars(select(Center.id).where(Center.status.in_(HOLIDAY_STATUSES))))
+    existing = set(
+        db.session.execute(
+            select(Closure.center_id, Closure.starts_on).where(
+                Closure.kind == ClosureKind.HOLIDAY, Closure.starts_on >= days[0][0]
+            )
+        ).tuples()
+    )
+    rows = [
+        {"center_id": center_id, "starts_on": day, "ends_on": day, "kind": ClosureKind.HOLIDAY, "reason": name[:200]}
+        for center_id in center_ids
+        for day, name in days
+        if (center_id, day) not in existing
+    ]
+    if rows:
+        db.session.execute(_insert_closures_ignoring_duplicates(), rows)
+    db.session.commit()
+    return len(rows)
+
+
+def _insert_closures_ignoring_duplicates():
+    """INSERT … ON CONFLICT DO NOTHING on the (center, day, kind) key: a concurrent run adds nothing twice."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(Closure).on_conflict_do_nothing(index_elements=["center_id", "starts_on", "kind"])

@@ -1,0 +1,1 @@
+"""Center-manager console: live board, occupancy, kiosk."""
