@@ -27,6 +27,9 @@ def _postgres_url() -> str | None:
     from config import normalise_database_url
 
     url = normalise_database_url(TEST_DATABASE_URL)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        url = _worker_database(url, worker)
     try:
         probe = create_engine(url)
         with probe.connect() as connection:
@@ -37,6 +40,25 @@ def _postgres_url() -> str | None:
             pytest.exit(f"PostgreSQL at TEST_DATABASE_URL is unreachable: {error}", returncode=3)
         return None
     return url
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """Each xdist worker gets its own PostgreSQL database (created once, reused afterwards)."""
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).scalar()
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def pytest_report_header(config):

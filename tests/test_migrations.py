@@ -19,23 +19,28 @@ from tests.conftest import TEST_DATABASE_URL
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_database_url(request, tmp_path, database_urls):
-    """A brand-new, empty database per engine."""
+    """A brand-new, empty database per engine (on PostgreSQL: a fresh schema as the whole search path)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrations.sqlite'}"
         return
     if database_urls["postgresql"] is None:
         pytest.skip("PostgreSQL not configured (set TEST_DATABASE_URL)")
+    schema = f"mig_{uuid.uuid4().hex[:10]}"
     base = make_url(database_urls["postgresql"])
-    name = f"{base.database}_mig_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = create_engine(base)
+    with engine.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        # btree_gist lives in public; the search path holds only the new schema, so reflection
+        # sees nothing but what the migrations built (operator classes resolve without the path).
+        connection.execute(text("CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA public"))
+    query = dict(base.query)
+    query["options"] = f"-csearch_path={schema}"
     try:
-        yield base.set(database=name).render_as_string(hide_password=False)
+        yield base.set(query=query).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        with engine.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
 
 
 def test_migrations_build_the_schema_the_models_describe(empty_database_url):
