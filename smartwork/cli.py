@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
+from .backup import backup_command, restore_command
 from .jobs.cli import jobs_group, scheduler_group
 from .planning.commands import planning_group
 
@@ -20,6 +21,8 @@ def register_commands(app: Flask) -> None:
         jobs_group,
         scheduler_group,
         planning_group,
+        backup_command,
+        restore_command,
     ):
         app.cli.add_command(command)
 
@@ -53,17 +56,25 @@ class ClickProgress:
               help="Employees to create.")
 @click.option("--now", "now_day", default=None, type=click.DateTime(formats=["%Y-%m-%d"]),
               help="Reference date (YYYY-MM-DD, Seoul) for center statuses and holidays; default today.")
-def seed_command(seed_value: int, users: int, now_day) -> None:
+@click.option("--scale", type=click.Choice(["demo", "national"]), default="demo", show_default=True,
+              help="national: 50,000 employees, ~15,000 spaces and a year of bookings (ignores --users).")
+def seed_command(seed_value: int, users: int, now_day, scale: str) -> None:
     """Load regions and the real centers, then fill the network to 500 centers (idempotent)."""
     from .seed import seed_network, seed_reference_instant
 
     progress = ClickProgress()
+    history = None
+    now = seed_reference_instant(now_day.date()) if now_day else None
     try:
-        report = seed_network(seed=seed_value, users=users, progress=progress,
-                              now=seed_reference_instant(now_day.date()) if now_day else None)
+        if scale == "national":
+            from .seed.national import seed_national
+
+            report, history = seed_national(seed=seed_value, progress=progress, now=now)
+        else:
+            report = seed_network(seed=seed_value, users=users, progress=progress, now=now)
     finally:
         progress.close()
-    for line in report.summary_lines():
+    for line in report.summary_lines() + (history.summary_lines() if history else []):
         click.echo(line)
     if current_app.config.get("SHOW_DEMO_CREDENTIALS") and report.demo_credentials:
         click.echo("\nDemo accounts (development only):")

@@ -1,18 +1,23 @@
-"""Sign-in, lockout, tokens and account provisioning."""
+"""Sign-in, lockout, tokens and account provisioning (one account or a whole HR roster)."""
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Iterable
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import column, func, or_, select, table
+from sqlalchemy.exc import IntegrityError
 
-from ..errors import Invalid, PermissionDenied
+from ..errors import Conflict, Invalid, NotFound, PermissionDenied
 from ..extensions import db, login_manager
 from ..timeutils import utcnow
 from .models import Agency, Role, RoleAssignment, User, UserStatus, new_token
@@ -21,6 +26,14 @@ password_hasher = PasswordHasher()  # argon2id with the library's vetted default
 
 # Verifying against this keeps the timing of "no such user" close to "wrong password".
 _DUMMY_HASH = password_hasher.hash("smartwork-timing-equaliser")
+
+# Regions belong to the centers domain, which sits above auth (DESIGN §3: a lower domain never
+# imports a higher one). users.home_region_id already names this table by its foreign key, so
+# auth reads just the two columns it needs through a lightweight table clause.
+REGIONS = table("regions", column("id"), column("code"))
+
+EMPLOYEE_NUMBER_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,19}")
+NAME_MAX = 100
 
 STATUS_MESSAGES = {
     UserStatus.PENDING: _l("Your account has not been activated yet. Ask your agency's HR office."),
@@ -39,10 +52,13 @@ def configure_login(app: Flask) -> None:
 
 
 def load_user_by_session_token(token: str) -> User | None:
-    """Flask-Login loader: the session/remember cookie carries the user's session token."""
+    """Flask-Login loader: the session/remember cookie carries the token of an active user."""
     if not token:
         return None
-    return db.session.scalar(select(User).where(User.session_token == token))
+    # An account suspended or retired after sign-in loses its open sessions at once.
+    return db.session.scalar(
+        select(User).where(User.session_token == token, User.status == UserStatus.ACTIVE)
+    )
 
 
 def hash_password(password: str) -> str:
@@ -50,15 +66,25 @@ def hash_password(password: str) -> str:
     return password_hasher.hash(password)
 
 
-def find_user_by_identifier(identifier: str) -> User | None:
+def find_user_by_identifier(identifier: str, *, for_update: bool = False) -> User | None:
     """Find a user by employee number or government e-mail (case-insensitive)."""
     identifier = identifier.strip()
     if not identifier:
         return None
-    return db.session.scalar(
-        select(User).where(
-            or_(User.employee_number == identifier, func.lower(User.email) == identifier.lower())
-        )
+    query = select(User).where(
+        or_(User.employee_number == identifier, func.lower(User.email) == identifier.lower())
+    )
+    if for_update:
+        # Lock the row so concurrent failures in several workers all count (PostgreSQL; SQLite
+        # write transactions are already serialised by BEGIN IMMEDIATE).
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.session.scalar(query)
+
+
+def _locked_out(minutes: int) -> PermissionDenied:
+    return PermissionDenied(
+        _("Too many failed attempts. Try again in %(minutes)d minutes.", minutes=minutes),
+        rule="locked_out",
     )
 
 
@@ -70,20 +96,21 @@ def authenticate(identifier: str, password: str, *, now: datetime | None = None)
     now = now or utcnow()
     max_failures = current_app.config["LOGIN_MAX_FAILURES"]
     lockout = current_app.config["LOGIN_LOCKOUT"]
-    user = find_user_by_identifier(identifier)
+    user = find_user_by_identifier(identifier, for_update=True)
     wrong = Invalid(_("The employee number, e-mail or password is incorrect."), rule="bad_credentials")
 
     if user is None:
         _verify(_DUMMY_HASH, password)
+        db.session.rollback()
         raise wrong
+    # Refusals that change nothing end the transaction (and its row lock) at once; the message
+    # is built first because a rollback expires the user's attributes.
     if user.is_locked(now):
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        raise PermissionDenied(
-            _("Too many failed attempts. Try again in %(minutes)d minutes.", minutes=minutes),
-            rule="locked_out",
-        )
+        refusal = _locked_out(math.ceil((user.locked_until - now).total_seconds() / 60))
+        db.session.rollback()
+        raise refusal
     if user.password_hash is None or not _verify(user.password_hash, password):
-        if user.locked_until is not None and user.locked_until <= now:
+        if user.locked_until is not None:
             user.failed_logins = 0  # the previous lockout has expired: start counting afresh
             user.locked_until = None
         user.failed_logins += 1
@@ -91,15 +118,14 @@ def authenticate(identifier: str, password: str, *, now: datetime | None = None)
             user.locked_until = now + lockout
             user.failed_logins = 0
             db.session.commit()
-            raise PermissionDenied(
-                _("Too many failed attempts. Try again in %(minutes)d minutes.",
-                  minutes=int(lockout.total_seconds() // 60)),
-                rule="locked_out",
-            )
+            raise _locked_out(math.ceil(lockout.total_seconds() / 60))
         db.session.commit()
         raise wrong
+    # Status is revealed only to someone who knows the password.
     if user.status != UserStatus.ACTIVE:
-        raise PermissionDenied(str(STATUS_MESSAGES[user.status]), rule=f"account_{user.status.value}")
+        refusal = PermissionDenied(str(STATUS_MESSAGES[user.status]), rule=f"account_{user.status.value}")
+        db.session.rollback()
+        raise refusal
 
     user.failed_logins = 0
     user.locked_until = None
@@ -116,29 +142,51 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
+def rotate(user: User) -> None:
+    """Give ``user`` a new session token (flush-free; the caller commits)."""
+    user.session_token = new_token()
+
+
 def rotate_session_token(user: User) -> None:
     """Invalidate every session and remember-me cookie of ``user`` (logout, password change)."""
-    user.session_token = new_token()
+    rotate(user)
     db.session.commit()
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
-    """Change a password after checking the current one; signs out other devices."""
+    """Change a password after checking the current one; signs out every device."""
     if user.password_hash is None or not _verify(user.password_hash, current_password):
-        raise Invalid(_("The current password is incorrect."), field="current_password")
+        raise Invalid(_("The current password is incorrect."), field="current_password",
+                      rule="bad_credentials")
     validate_password_strength(new_password)
     user.password_hash = hash_password(new_password)
-    rotate_session_token(user)
+    rotate(user)
+    db.session.commit()
 
 
-def validate_password_strength(password: str) -> None:
+def set_password(identifier: str, password: str) -> User:
+    """Set a password for an account (admin action); clears a lockout and ends every session."""
+    validate_password_strength(password, field="password")
+    user = find_user_by_identifier(identifier)
+    if user is None:
+        raise NotFound(_("No account has the employee number or e-mail %(identifier)s.",
+                         identifier=identifier), field="identifier", rule="user_not_found")
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    rotate(user)
+    db.session.commit()
+    return user
+
+
+def validate_password_strength(password: str, *, field: str = "new_password") -> None:
     """At least 10 characters mixing letters and digits."""
     if len(password) < 10 or not any(c.isalpha() for c in password) or not any(
         c.isdigit() for c in password
     ):
         raise Invalid(
             _("Use at least 10 characters, with both letters and digits."),
-            field="new_password",
+            field=field,
             rule="weak_password",
         )
 
@@ -148,7 +196,8 @@ def safe_next_url(target: str | None) -> str | None:
     if not target:
         return None
     target = target.strip()
-    if "\\" in target or any(ord(ch) < 32 for ch in target):
+    # Browsers treat "\" as "/" and drop tabs/newlines, so "/\evil" or "/\t/evil" become "//evil".
+    if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
@@ -177,3 +226,92 @@ def grant_role(user: User, role: Role) -> None:
 def get_agency_by_code(code: str) -> Agency | None:
     """Look an agency up by its code."""
     return db.session.scalar(select(Agency).where(Agency.code == code))
+
+
+# --- provisioning -------------------------------------------------------------------------
+
+
+def clean_employee_number(value: str | None) -> str:
+    """An employee number, stripped, or Invalid."""
+    value = (value or "").strip()
+    if not EMPLOYEE_NUMBER_PATTERN.fullmatch(value):
+        raise Invalid(
+            _("An employee number is 1 to 20 letters, digits or hyphens."),
+            field="employee_number", rule="bad_employee_number",
+        )
+    return value
+
+
+def clean_name(value: str | None) -> str:
+    """A person's name with whitespace collapsed, or Invalid."""
+    value = " ".join((value or "").split())
+    if not value or len(value) > NAME_MAX:
+        raise Invalid(_("Enter a name of at most %(max)d characters.", max=NAME_MAX),
+                      field="name", rule="bad_name")
+    return value
+
+
+def clean_email(value: str | None) -> str:
+    """A syntactically valid e-mail address, normalised (domain lower-cased), or Invalid."""
+    value = (value or "").strip()
+    try:
+        # Deliverability needs DNS, which government networks may not reach; syntax is enough.
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise Invalid(_("%(email)s is not a valid e-mail address.", email=value or '""'),
+                      field="email", rule="bad_email") from None
+
+
+def _region_id(code: str) -> int:
+    region_id = db.session.scalar(select(REGIONS.c.id).where(REGIONS.c.code == code.strip()))
+    if region_id is None:
+        raise Invalid(_("Unknown home region %(code)s.", code=code), field="home_region_code",
+                      rule="unknown_region")
+    return region_id
+
+
+def create_user(
+    *,
+    employee_number: str,
+    email: str,
+    name: str,
+    agency_code: str,
+    home_region_code: str | None = None,
+    roles: Iterable[Role] = (),
+    password: str | None = None,
+    status: UserStatus = UserStatus.ACTIVE,
+    now: datetime | None = None,
+) -> User:
+    """Create one account (active by default); without a password it cannot sign in yet."""
+    now = now or utcnow()
+    employee_number = clean_employee_number(employee_number)
+    email = clean_email(email)
+    name = clean_name(name)
+    if password is not None:
+        validate_password_strength(password, field="password")
+    agency = get_agency_by_code((agency_code or "").strip())
+    if agency is None:
+        raise Invalid(_("Unknown agency %(code)s.", code=agency_code), field="agency_code",
+                      rule="unknown_agency")
+    region_id = _region_id(home_region_code) if home_region_code else None
+    if db.session.scalar(select(User.id).where(User.employee_number == employee_number)):
+        raise Invalid(_("Employee number %(number)s is already registered.", number=employee_number),
+                      field="employee_number", rule="duplicate_employee_number")
+    if db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
+        raise Invalid(_("The e-mail address %(email)s is already registered.", email=email),
+                      field="email", rule="duplicate_email")
+    user = User(
+        employee_number=employee_number, email=email, name=name, agency=agency,
+        home_region_id=region_id, status=status,
+        password_hash=hash_password(password) if password is not None else None,
+        created_at=now,
+    )
+    user.roles = [RoleAssignment(role=role) for role in dict.fromkeys(roles) if role != Role.EMPLOYEE]
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # someone registered the same number or e-mail meanwhile
+        raise Conflict(_("This employee number or e-mail address was just registered."),
+                       rule="duplicate_user") from None
+    return user

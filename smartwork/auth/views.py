@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_login.config import COOKIE_NAME
 
 from ..errors import SmartworkError
 from ..extensions import limiter
 from ..i18n import LANGUAGE_COOKIE
+from ..security import config_limit
 from . import services
 from .forms import LanguageForm, LoginForm, PasswordChangeForm
 
@@ -16,7 +18,7 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("20 per minute", methods=["POST"])
+@limiter.limit(config_limit("RATELIMIT_SIGNIN"), methods=["POST"])
 def login():
     """Show the sign-in form; on success go to ``next`` if it is a local path."""
     if current_user.is_authenticated:
@@ -29,7 +31,9 @@ def login():
             user = services.authenticate(form.identifier.data, form.password.data)
         except SmartworkError as error:
             form.form_errors.append(error.message)
-            return render_template("auth/login.html", form=form), error.status
+            return render_template(
+                "auth/login.html", form=form, show_demo=current_app.config["SHOW_DEMO_CREDENTIALS"]
+            ), error.status
         login_user(user, remember=form.remember.data)
         return redirect(services.safe_next_url(form.next.data) or url_for("home.index"))
     status = 422 if form.errors else 200
@@ -49,6 +53,7 @@ def logout():
 
 
 @bp.route("/password", methods=["GET", "POST"])
+@limiter.limit(config_limit("RATELIMIT_SIGNIN"), methods=["POST"])  # no guessing the current password
 @login_required
 def password():
     """Change one's own password; every other device is signed out."""
@@ -60,7 +65,8 @@ def password():
         except SmartworkError as error:
             getattr(form, error.field or "new_password").errors.append(error.message)
             return render_template("auth/password.html", form=form), error.status
-        login_user(user)  # re-issue the session under the new token
+        # Re-issue this device's session (and remember cookie, if it had one) under the new token.
+        login_user(user, remember=current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies)
         flash(_("Your password has been changed."), "success")
         return redirect(url_for("home.index"))
     return render_template("auth/password.html", form=form), 422 if form.errors else 200

@@ -1,0 +1,217 @@
+"""The HR roster import: creates, updates, retires leavers, reports bad rows by line."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from smartwork.auth import roster, services
+from smartwork.auth.models import User, UserStatus
+from smartwork.errors import Invalid
+from tests import factories as f
+
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+HEADER = "employee_number,name,email,agency_code,home_region_code,status\n"
+
+
+def run(text: str, header: str = HEADER) -> roster.RosterReport:
+    return roster.import_roster(io.StringIO(header + text), now=T0)
+
+
+def users(session) -> dict[str, User]:
+    session.expire_all()
+    return {user.employee_number: user for user in session.scalars(select(User))}
+
+
+@pytest.fixture
+def world(session):
+    """Two agencies and two regions; MOIS has three people, MOEF one."""
+    mois, moef = f.agency(code="MOIS"), f.agency(code="MOEF")
+    seoul, sejong = f.region(code="11110"), f.region(code="36110")
+    f.user(employee_number="M001", email="kim@mois.go.kr", name="김민수", agency_obj=mois, home=seoul)
+    f.user(employee_number="M002", email="lee@mois.go.kr", name="이지은", agency_obj=mois, home=seoul)
+    f.user(employee_number="M003", email="park@mois.go.kr", name="박서준", agency_obj=mois, home=seoul)
+    f.user(employee_number="F001", email="choi@moef.go.kr", name="최유나", agency_obj=moef, home=sejong)
+    session.commit()
+    return {"mois": mois, "moef": moef, "seoul": seoul, "sejong": sejong}
+
+
+def test_import_creates_updates_and_retires_leavers_of_the_listed_agencies(app, session, world):
+    old_token = users(session)["M003"].session_token
+    report = run(
+        "M001,김민수,kim@mois.go.kr,MOIS,11110,active\n"
+        "M002,이지은,lee@mois.go.kr,MOIS,36110,active\n"  # moved to Sejong
+        "M004,정하늘,jung@mois.go.kr,MOIS,36110,pending\n"  # new; M003 is gone
+    )
+    assert report.errors == []
+    assert (report.created, report.updated, report.deactivated, report.unchanged) == (1, 1, 1, 1)
+    people = users(session)
+    assert people["M002"].home_region_id == world["sejong"].id
+    assert people["M003"].status == UserStatus.RETIRED
+    assert people["M003"].session_token != old_token  # a leaver's open sessions end
+    assert people["F001"].status == UserStatus.ACTIVE  # MOEF was not in this roster
+    new = people["M004"]
+    assert (new.name, new.email, new.agency_id, new.status) == ("정하늘", "jung@mois.go.kr", world["mois"].id,
+                                                                UserStatus.PENDING)
+    assert new.password_hash is None and new.created_at == T0
+    assert len(report.summary_lines()) == 5
+    assert all(str(n) in line for n, line in zip((1, 1, 1, 1, 0), report.summary_lines(), strict=True))
+
+
+def test_people_created_by_an_import_sign_in_only_after_a_password_is_set(app, session, world):
+    run("M009,한별,han@mois.go.kr,MOIS,11110,active\nM001,김민수,kim@mois.go.kr,MOIS,11110,active\n")
+    with pytest.raises(Invalid):
+        services.authenticate("M009", "", now=T0)
+    services.set_password("M009", "first-password-9")
+    assert services.authenticate("han@mois.go.kr", "first-password-9", now=T0).employee_number == "M009"
+
+
+def test_importing_the_same_roster_twice_changes_nothing_the_second_time(app, session, world):
+    text = (
+        "M001,김민수,KIM@MOIS.GO.KR,MOIS,11110,active\n"
+        "M002,이지은 ,lee@mois.go.kr,MOIS,36110,suspended\n"
+        "F002,  윤  도현 ,yoon@moef.go.kr,MOEF,36110,active\n"
+    )
+    first = run(text)
+    assert (first.created, first.updated, first.deactivated) == (1, 2, 2)  # M003 and F001 left
+    second = run(text)
+    assert second.errors == []
+    assert (second.created, second.updated, second.deactivated, second.unchanged) == (0, 0, 0, 3)
+    assert users(session)["F002"].name == "윤 도현"
+
+
+def test_status_changes_apply_and_leaving_active_ends_sessions(app, session, world):
+    before = users(session)
+    tokens = {number: user.session_token for number, user in before.items()}
+    report = run(
+        "M001,김민수,kim@mois.go.kr,MOIS,11110,suspended\n"
+        "M002,이지은,lee@mois.go.kr,MOIS,11110,retired\n"
+        "M003,박서준,park@mois.go.kr,MOIS,11110,active\n"
+    )
+    assert (report.updated, report.unchanged, report.deactivated) == (2, 1, 0)
+    after = users(session)
+    assert after["M001"].status == UserStatus.SUSPENDED and after["M001"].session_token != tokens["M001"]
+    assert after["M002"].status == UserStatus.RETIRED and after["M002"].session_token != tokens["M002"]
+    assert after["M003"].session_token == tokens["M003"]
+    # Back from suspension: active again, listed, so not counted as a leaver.
+    again = run(
+        "M001,김민수,kim@mois.go.kr,MOIS,11110,active\n"
+        "M002,이지은,lee@mois.go.kr,MOIS,11110,retired\n"
+        "M003,박서준,park@mois.go.kr,MOIS,11110,active\n"
+    )
+    assert (again.updated, again.unchanged, again.deactivated) == (1, 2, 0)
+
+
+def test_bad_rows_are_reported_by_line_and_good_rows_are_kept(app, session, world):
+    report = run(
+        "M001,김민수,kim@mois.go.kr,MOIS,11110,active\n"          # 2 good
+        "M002,이지은,not-an-email,MOIS,11110,active\n"            # 3 bad e-mail
+        "M010,,new10@mois.go.kr,MOIS,11110,active\n"             # 4 missing name
+        "M011,신입,new11@mois.go.kr,NOPE,11110,active\n"          # 5 unknown agency
+        "M012,신입,new12@mois.go.kr,MOIS,99999,active\n"          # 6 unknown region
+        "M013,신입,new13@mois.go.kr,MOIS,11110,on_leave\n"        # 7 bad status
+        "M001,김민수,kim2@mois.go.kr,MOIS,11110,active\n"         # 8 duplicate number
+        "M014,신입,KIM@mois.go.kr,MOIS,11110,active\n"            # 9 duplicate e-mail in file
+        "M015,신입,new15@mois.go.kr,MOIS\n"                       # 10 too few fields
+        "M016,신입,choi@moef.go.kr,MOIS,11110,active\n"           # 11 e-mail of another person
+        "\n"                                                    # 12 blank: skipped
+        "M017,\"새 직원\nOK\",new17@mois.go.kr,MOIS,11110,active\n"  # 13-14 good, quoted newline
+        "M018,신입,new18@mois.go.kr,MOIS,11110,active,extra\n"    # 15 too many fields
+        "bad number,신입,new19@mois.go.kr,MOIS,11110,active\n"    # 16 bad employee number
+        "M020,신입,new20@mois.go.kr,MOIS,11110,pending\n"         # 17 good
+    )
+    assert [line for line, _message in report.errors] == [3, 4, 5, 6, 7, 8, 9, 10, 11, 15, 16]
+    messages = dict(report.errors)
+    assert "not-an-email" in messages[3]
+    assert "NOPE" in messages[5]
+    assert "99999" in messages[6]
+    assert "on_leave" in messages[7]
+    assert "2" in messages[8]  # points at the first occurrence
+    assert "M001" not in messages[9] and "2" in messages[9]
+    assert "F001" in messages[11]
+    assert all(message for message in messages.values())
+    assert (report.created, report.unchanged) == (2, 1)
+    people = users(session)
+    assert people["M017"].name == "새 직원 OK"
+    assert people["M020"].status == UserStatus.PENDING
+    for number in ("M010", "M011", "M012", "M013", "M014", "M015", "M016", "M018"):
+        assert number not in people
+    # M002's row was bad, but M002 is listed: a typo must not retire anyone. M003 is a leaver.
+    assert people["M002"].status == UserStatus.ACTIVE and people["M002"].email == "lee@mois.go.kr"
+    assert people["M003"].status == UserStatus.RETIRED
+    assert report.deactivated == 1
+
+
+def test_a_bad_header_rejects_the_whole_file(app, session, world):
+    headers = [
+        "",
+        "employee_number,name,email,agency_code,status\n",
+        "employee_number,name,email,agency_code,home_region_code,status,salary\n",
+        "employee_number,name,name,email,agency_code,home_region_code,status\n",
+    ]
+    for header in headers:
+        report = run("M009,한별,han@mois.go.kr,MOIS,11110,active\n", header=header)
+        assert [line for line, _message in report.errors] == [1], header
+        assert (report.created, report.updated, report.deactivated) == (0, 0, 0)
+    assert "M009" not in users(session)
+    assert users(session)["M003"].status == UserStatus.ACTIVE
+
+
+def test_header_order_case_and_byte_order_mark_are_accepted(app, session, world):
+    report = run("active,36110,MOIS,han@mois.go.kr,한별,M009\n",
+                 header="\ufeffStatus,home_region_code,AGENCY_CODE,email,name,employee_number\n")
+    assert report.errors == [] and report.created == 1
+    assert users(session)["M009"].home_region_id == world["sejong"].id
+
+
+def test_too_many_rows_changes_nothing(app, session, world, monkeypatch):
+    monkeypatch.setattr(roster, "ROSTER_MAX_ROWS", 2)
+    text = "".join(f"M10{n},신입,new{n}@mois.go.kr,MOIS,11110,active\n" for n in range(3))
+    report = run(text)
+    assert [line for line, _message in report.errors] == [4]
+    assert (report.created, report.deactivated) == (0, 0)
+    assert len(users(session)) == 4
+    monkeypatch.setattr(roster, "ROSTER_MAX_ROWS", 3)
+    assert run(text).created == 3
+
+
+def test_too_large_a_file_changes_nothing(app, session, world, monkeypatch):
+    text = "M009,한별,han@mois.go.kr,MOIS,11110,active\n"
+    monkeypatch.setattr(roster, "ROSTER_MAX_CHARS", len(HEADER + text) - 1)
+    report = run(text)
+    assert [line for line, _message in report.errors] == [1]
+    assert report.created == 0 and "M009" not in users(session)
+    monkeypatch.setattr(roster, "ROSTER_MAX_CHARS", len(HEADER + text))
+    assert run(text).created == 1
+
+
+def test_an_unreadable_record_refuses_the_whole_file(app, session, world):
+    # Only M001 is listed before the unreadable record: applying the rest would retire M002 and M003.
+    report = run(
+        "M001,김민수,kim@mois.go.kr,MOIS,11110,active\n"
+        f"M009,{'가' * 200_000},han@mois.go.kr,MOIS,11110,active\n"
+        "M002,이지은,lee@mois.go.kr,MOIS,11110,active\n"
+    )
+    assert [line for line, _message in report.errors] == [3]
+    assert (report.created, report.updated, report.deactivated, report.unchanged) == (0, 0, 0, 0)
+    people = users(session)
+    assert "M009" not in people
+    assert people["M003"].status == UserStatus.ACTIVE
+
+
+def test_a_row_with_an_unusable_employee_number_still_protects_its_holder(app, session, world):
+    # An account made before today's number rules: its roster row is refused, and not a leaver.
+    f.user(employee_number="M.004", email="old@mois.go.kr", agency_obj=world["mois"])
+    session.commit()
+    report = run(
+        "M001,김민수,kim@mois.go.kr,MOIS,11110,active\n"
+        "M002,이지은,lee@mois.go.kr,MOIS,11110,active\n"
+        "M003,박서준,park@mois.go.kr,MOIS,11110,active\n"
+        "M.004,오래된,old@mois.go.kr,MOIS,11110,active\n"
+    )
+    assert [line for line, _message in report.errors] == [5]
+    assert report.deactivated == 0
+    assert users(session)["M.004"].status == UserStatus.ACTIVE
