@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 
 import pytest
+from flask import current_app, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
@@ -75,6 +77,40 @@ def database_urls(tmp_path_factory) -> dict[str, str | None]:
 _SCHEMA_READY: set[str] = set()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context: its own ``g`` and database session, as in production.
+
+    The ``app`` fixture keeps one app context pushed for the whole test; without this, Flask would
+    reuse it for requests, so ``g`` (where Flask-Login caches ``current_user``) and the session would
+    leak from one request, or one client, to the next. The test's own session commits first, so the
+    request (like another worker) sees the test's data and SQLite's write lock is free.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context() and current_app._get_current_object() is self.application:
+            db.session.commit()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch):
+    """Cheap argon2id parameters in tests (the production parameters have their own test)."""
+    from argon2 import PasswordHasher
+
+    from smartwork.auth import services
+    from tests import factories
+
+    fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(services, "password_hasher", fast)
+    monkeypatch.setattr(services, "_DUMMY_HASH", _FAST_DUMMY_HASH.setdefault("hash", fast.hash("timing")))
+    monkeypatch.setattr(factories, "_password_hash_cache", _FAST_HASHES)
+
+
+_FAST_DUMMY_HASH: dict[str, str] = {}
+_FAST_HASHES: dict[str, str] = {}
+
+
 def build_app(url: str, **overrides):
     """A testing app bound to ``url`` with extra config."""
     return create_app("testing", {"SQLALCHEMY_DATABASE_URI": url, **overrides})
@@ -127,6 +163,7 @@ def app_factory(engine_name, database_urls):
 
     def factory(**overrides):
         application = build_app(database_urls[engine_name], **overrides)
+        application.test_client_class = IsolatedClient
         ensure_schema(application, engine_name)
         built.append(application)
         return application

@@ -36,7 +36,7 @@ def _next() -> int:
 def region(code: str | None = None, **fields) -> Region:
     n = _next()
     obj = Region(
-        code=code or f"{90000 + n}",
+        code=code or f"9{n % 10000:04d}",
         sido_code=fields.pop("sido_code", "11"),
         sido_name_ko=fields.pop("sido_name_ko", "서울특별시"),
         sido_name_en=fields.pop("sido_name_en", "Seoul"),

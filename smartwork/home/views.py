@@ -30,6 +30,8 @@ NAV = (
     NavItem("operations.index", _l("Manage centers"), (Role.CENTER_MANAGER, Role.ADMIN)),
     NavItem("planning.index", _l("Rollout"), (Role.PLANNER, Role.ADMIN)),
     NavItem("jobs.index", _l("Jobs"), (Role.ADMIN,)),
+    NavItem("api.token_list", _l("API tokens"), (Role.EMPLOYEE,)),
+    NavItem("admin.audit", _l("Audit log"), (Role.ADMIN,)),
 )
 
 

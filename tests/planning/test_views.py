@@ -133,9 +133,10 @@ def test_planners_add_edit_and_delete_targets(net, client):
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(RolloutTarget, target.id).centers == 65
-    assert client.post(f"/planning/targets/{target.id}/delete").status_code == 302
-    assert db.session.get(RolloutTarget, target.id) is None
-    assert client.get(f"/planning/targets/{target.id}/edit").status_code == 404
+    target_id = target.id
+    assert client.post(f"/planning/targets/{target_id}/delete").status_code == 302
+    assert db.session.get(RolloutTarget, target_id) is None
+    assert client.get(f"/planning/targets/{target_id}/edit").status_code == 404
 
 
 def test_lifecycle_form_moves_a_center_and_refuses_invalid_moves(net, client):
