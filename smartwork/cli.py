@@ -74,8 +74,13 @@ def seed_command(seed_value: int, users: int, now_day, scale: str) -> None:
             report = seed_network(seed=seed_value, users=users, progress=progress, now=now)
     finally:
         progress.close()
+    from .planning.rollout import ensure_default_targets
+
+    targets_added = ensure_default_targets(now=now)
     for line in report.summary_lines() + (history.summary_lines() if history else []):
         click.echo(line)
+    if targets_added:
+        click.echo(f"rollout targets: {targets_added} added (the 2010 plan)")
     if current_app.config.get("SHOW_DEMO_CREDENTIALS") and report.demo_credentials:
         click.echo("\nDemo accounts (development only):")
         for role, email, password in report.demo_credentials:

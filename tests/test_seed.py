@@ -347,4 +347,9 @@ def test_cli_seed_command(app):
     assert "500" in result.output
     assert _count(Center) == 500 and _count(User) == 24
     assert "demo.admin@smartwork.go.kr" not in result.output  # credentials only in development
+    from smartwork.planning.models import RolloutTarget
+
+    assert _count(RolloutTarget) == 12 and "rollout targets: 12 added" in result.output
+    again = runner.invoke(args=["seed", "--users", "20", "--now", "2026-06-01"])
+    assert again.exit_code == 0 and _count(RolloutTarget) == 12 and "rollout targets" not in again.output
     assert runner.invoke(args=["seed", "--now", "June"]).exit_code != 0
