@@ -17,6 +17,7 @@ from .bookings.models import (  # noqa: F401
 from .centers.models import (  # noqa: F401
     Center,
     CenterManager,
+    CenterStatusChange,
     Closure,
     Contract,
     OpeningHours,
@@ -27,4 +28,4 @@ from .centers.models import (  # noqa: F401
 from .jobs.models import JobRun, SchedulerLease  # noqa: F401
 from .operations.console_models import ChangeLog, KioskToken  # noqa: F401
 from .operations.models import OccupancyHourly  # noqa: F401
-from .planning.models import CenterStatusChange, RolloutTarget  # noqa: F401
+from .planning.models import RolloutTarget  # noqa: F401

@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..auth.models import User
 from ..database import UTCDateTime, enum_column_type
 from ..extensions import db
 from ..timeutils import utcnow
@@ -255,3 +256,21 @@ class Contract(db.Model):
     def covers(self, day: date) -> bool:
         """True if the contract is in force on ``day``."""
         return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+
+
+class CenterStatusChange(db.Model):
+    """One lifecycle move of a center: from, to, the date it took effect, who recorded it and when."""
+
+    __tablename__ = "center_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[CenterStatus] = mapped_column(enum_column_type(CenterStatus, "change_from_status"))
+    to_status: Mapped[CenterStatus] = mapped_column(enum_column_type(CenterStatus, "change_to_status"))
+    effective_on: Mapped[date] = mapped_column(Date)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+    center: Mapped[Center] = relationship()
+    changed_by: Mapped[User | None] = relationship()

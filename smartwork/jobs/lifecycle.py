@@ -14,9 +14,8 @@ from sqlalchemy import select
 
 from ..bookings.models import Booking, BookingStatus
 from ..centers.lifecycle import StatusMove, claim_closings, claim_openings
-from ..centers.models import Center, CenterStatus
+from ..centers.models import Center, CenterStatus, CenterStatusChange
 from ..extensions import db
-from ..planning.models import CenterStatusChange
 from ..timeutils import local_today, utcnow
 
 # The statuses in which a center takes no bookings (as the planner's status change has it).

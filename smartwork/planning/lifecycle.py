@@ -14,11 +14,10 @@ from sqlalchemy import func, select
 
 from ..auth.models import User
 from ..centers.forms import STATUS_LABELS
-from ..centers.models import Center, CenterStatus, Region
+from ..centers.models import Center, CenterStatus, CenterStatusChange, Region
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..timeutils import local_today, utcnow
-from .models import CenterStatusChange
 
 # Which lifecycle moves are allowed; suspended centers may reopen.
 TRANSITIONS: dict[CenterStatus, tuple[CenterStatus, ...]] = {

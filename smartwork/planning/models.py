@@ -1,14 +1,13 @@
-"""The rollout plan and the audit trail of center lifecycle changes."""
+"""The rollout plan: centers and seats to be open by each date, by ownership."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
 
-from ..auth.models import User
-from ..centers.models import Center, CenterStatus, Ownership
+from ..centers.models import Ownership
 from ..database import UTCDateTime, enum_column_type
 from ..extensions import db
 from ..timeutils import utcnow
@@ -34,21 +33,3 @@ class RolloutTarget(db.Model):
 
     def __repr__(self) -> str:
         return f"<RolloutTarget {self.target_on} {self.ownership} {self.centers}>"
-
-
-class CenterStatusChange(db.Model):
-    """One lifecycle move of a center: from, to, the date it took effect, who recorded it and when."""
-
-    __tablename__ = "center_status_changes"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id", ondelete="CASCADE"), index=True)
-    from_status: Mapped[CenterStatus] = mapped_column(enum_column_type(CenterStatus, "change_from_status"))
-    to_status: Mapped[CenterStatus] = mapped_column(enum_column_type(CenterStatus, "change_to_status"))
-    effective_on: Mapped[date] = mapped_column(Date)
-    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    note: Mapped[str] = mapped_column(String(200), default="")
-
-    center: Mapped[Center] = relationship()
-    changed_by: Mapped[User | None] = relationship()

@@ -17,12 +17,11 @@ from smartwork.bookings.models import (
     WaitlistStatus,
 )
 from smartwork.centers.lifecycle import close_due_centers
-from smartwork.centers.models import CenterStatus, Closure, SpaceKind
+from smartwork.centers.models import CenterStatus, CenterStatusChange, Closure, SpaceKind
 from smartwork.extensions import db
 from smartwork.jobs.models import JobRun
 from smartwork.jobs.services import run_job
 from smartwork.operations.models import OccupancyHourly
-from smartwork.planning.models import CenterStatusChange
 from tests import factories
 from tests.jobs.builders import booking, kst
 

@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 from smartwork.bookings.demand import SearchMiss, record_search_miss
 from smartwork.bookings.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
 from smartwork.centers.forms import STATUS_LABELS
-from smartwork.centers.models import CenterKind, CenterStatus, Ownership, SpaceKind
+from smartwork.centers.models import CenterKind, CenterStatus, CenterStatusChange, Ownership, SpaceKind
 from smartwork.errors import Conflict, Invalid
 from smartwork.extensions import db
 from smartwork.operations.models import OccupancyHourly
 from smartwork.planning import billing, coverage, lifecycle, rollout, services, usage
-from smartwork.planning.models import CenterStatusChange, RolloutTarget
+from smartwork.planning.models import RolloutTarget
 from smartwork.timeutils import local_to_utc
 from tests import factories as f
 

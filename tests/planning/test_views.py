@@ -13,10 +13,10 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from smartwork.auth.models import Role
-from smartwork.centers.models import CenterStatus
+from smartwork.centers.models import CenterStatus, CenterStatusChange
 from smartwork.extensions import db
 from smartwork.planning import rollout, services
-from smartwork.planning.models import CenterStatusChange, RolloutTarget
+from smartwork.planning.models import RolloutTarget
 from tests import factories as f
 
 from .fixtures import build_network
