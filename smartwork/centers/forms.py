@@ -16,6 +16,34 @@ SPACE_KIND_LABELS = {
     SpaceKind.VIDEO_ROOM: _l("Video room"),
 }
 WEEKDAY_LABELS = [_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun")]
+# Space features are stored as short keys (seed: "monitor", "dual monitor", ...); spaces,
+# hyphens and underscores are equivalent, so "dual monitor" and "dual_monitor" read the same.
+FEATURE_LABELS = {
+    "monitor": _l("Monitor"),
+    "dual_monitor": _l("Dual monitors"),
+    "docking": _l("Laptop dock"),
+    "window": _l("Window seat"),
+    "standing": _l("Standing desk"),
+    "display": _l("Large display"),
+    "projector": _l("Projector"),
+    "whiteboard": _l("Whiteboard"),
+    "video": _l("Video conferencing"),
+    "video_conferencing": _l("Video conferencing"),
+    "phone": _l("Phone"),
+    "speakerphone": _l("Speakerphone"),
+    "printer": _l("Printer"),
+    "locker": _l("Locker"),
+    "quiet": _l("Quiet zone"),
+    "accessible": _l("Wheelchair accessible"),
+}
+
+
+def feature_label(key: str) -> object:
+    """The translated label of a space feature key; unknown keys are shown as stored."""
+    normalised = str(key).strip().lower().replace(" ", "_").replace("-", "_")
+    return FEATURE_LABELS.get(normalised, key)
+
+
 STATUS_LABELS = {
     CenterStatus.PLANNED: _l("Planned"),
     CenterStatus.UNDER_CONSTRUCTION: _l("Under construction"),
@@ -29,13 +57,19 @@ def _choices(labels: dict) -> list[tuple[str, object]]:
     return [("", _l("Any"))] + [(member.value, label) for member, label in labels.items()]
 
 
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
 class DirectoryFilterForm(FlaskForm):
     """GET filters for the center directory (no CSRF: it changes nothing)."""
 
     class Meta:
         csrf = False
 
-    q = StringField(_l("Name or address"), validators=[Optional(), Length(max=80)])
+    q = StringField(
+        _l("Name or address"), validators=[Optional(), Length(max=80)], filters=[_strip]
+    )
     sido = SelectField(_l("Province"), validators=[Optional()], choices=[])
     ownership = SelectField(_l("Ownership"), validators=[Optional()], choices=_choices(OWNERSHIP_LABELS))
     kind = SelectField(_l("Type"), validators=[Optional()], choices=_choices(KIND_LABELS))

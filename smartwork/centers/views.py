@@ -15,12 +15,31 @@ from .forms import (
     STATUS_LABELS,
     WEEKDAY_LABELS,
     DirectoryFilterForm,
+    feature_label,
 )
 from .models import CenterKind, CenterStatus, Ownership, SpaceKind
 
 bp = Blueprint("centers", __name__, url_prefix="/centers")
 
 SPACE_KIND_ORDER = [SpaceKind.DESK, SpaceKind.BOOTH, SpaceKind.MEETING_ROOM, SpaceKind.VIDEO_ROOM]
+FILTER_FIELDS = ("q", "sido", "ownership", "kind", "status")
+
+
+@bp.app_template_global()
+def has_endpoint(endpoint: str) -> bool:
+    """True when a blueprint providing ``endpoint`` is registered (links to later features)."""
+    return endpoint in current_app.view_functions
+
+
+bp.add_app_template_filter(feature_label, "feature_label")
+
+
+@bp.app_template_filter("region_name")
+def region_name(region) -> str:
+    """'서울특별시 중구' in Korean, 'Jung-gu, Seoul' in English."""
+    if str(get_locale() or "ko").startswith("en"):
+        return f"{region.name_en}, {region.sido_name_en}"
+    return f"{region.sido_name_ko} {region.name_ko}"
 
 
 @bp.get("/")
@@ -43,14 +62,21 @@ def directory():
     page = services.search_directory(
         filters, request.args.get("page", 1, type=int), current_app.config["DIRECTORY_PAGE_SIZE"]
     )
-    args = {key: value for key, value in request.args.items() if key != "page" and value}
+    # Only the valid filters travel to the other pages; junk parameters are dropped.
+    args = {name: form[name].data for name in FILTER_FIELDS if valid and form[name].data}
     return render_template(
         "centers/directory.html",
         form=form,
         page=page,
         seats=services.seat_counts([center.id for center in page.items]),
         args=args,
-        labels={"ownership": OWNERSHIP_LABELS, "kind": KIND_LABELS, "status": STATUS_LABELS},
+        labels={
+            "ownership": OWNERSHIP_LABELS,
+            "kind": KIND_LABELS,
+            "status": STATUS_LABELS,
+            "space": SPACE_KIND_LABELS,
+        },
+        space_kinds=SPACE_KIND_ORDER,
     ), 200 if valid else 422
 
 
@@ -62,11 +88,13 @@ def detail(code: str):
     spaces_by_kind = {
         kind: [space for space in center.spaces if space.kind == kind] for kind in SPACE_KIND_ORDER
     }
+    today = local_today()
     return render_template(
         "centers/detail.html",
         center=center,
         spaces_by_kind=spaces_by_kind,
-        upcoming_closures=services.upcoming_closures(center.id, local_today()),
+        today=today,
+        upcoming_closures=services.upcoming_closures(center.id, today),
         labels={
             "ownership": OWNERSHIP_LABELS,
             "kind": KIND_LABELS,
