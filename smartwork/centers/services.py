@@ -107,11 +107,13 @@ def directory_query(filters: DirectoryFilter) -> Select:
     if filters.status:
         stmt = stmt.where(Center.status == filters.status)
     if filters.query:
-        pattern = f"%{filters.query.strip().lower()}%"
+        # The text is matched literally: % and _ typed by a user are not wildcards.
+        literal = filters.query.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{literal}%"
         stmt = stmt.where(
-            func.lower(Center.name_ko).like(pattern)
-            | func.lower(Center.name_en).like(pattern)
-            | func.lower(Center.address_ko).like(pattern)
+            func.lower(Center.name_ko).like(pattern, escape="\\")
+            | func.lower(Center.name_en).like(pattern, escape="\\")
+            | func.lower(Center.address_ko).like(pattern, escape="\\")
         )
     return stmt
 

@@ -193,3 +193,9 @@ def test_anonymous_users_manage_nothing(app):
     center = f.center()
     db.session.commit()
     assert not services.can_manage_center(AnonymousUserMixin(), center.id)
+
+
+def test_directory_text_is_matched_literally_not_as_a_wildcard(network):
+    assert names(services.directory_query(services.DirectoryFilter(query="%"))) == set()
+    assert names(services.directory_query(services.DirectoryFilter(query="_"))) == set()
+    assert names(services.directory_query(services.DirectoryFilter(query="부산"))) == {"Busan one"}
