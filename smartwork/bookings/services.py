@@ -205,44 +205,81 @@ def cancel_booking(actor: User, booking_id: int, now: datetime | None = None) ->
     return booking
 
 
+@dataclass(frozen=True)
+class CheckinStatus:
+    """Where now stands for a user's booking of one space: the one rule behind the QR page and check-in.
+
+    state: ``open`` (check-in possible), ``checked_in``, ``too_early``, ``too_late`` or ``none``.
+    """
+
+    booking: Booking | None
+    state: str
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+
+
+def _space_or_404(space_id: int) -> Space:
+    space = db.session.get(Space, space_id)
+    if space is None:
+        raise NotFound(_("This space does not exist."), rule="space_not_found")
+    return space
+
+
+def _checkin_status(user: User, space: Space, now: datetime, *, lock: bool) -> CheckinStatus:
+    policy = effective_policy(space.center)
+    opens, grace = timedelta(minutes=policy.checkin_opens_minutes), timedelta(minutes=policy.no_show_grace_minutes)
+    stmt = (
+        select(Booking)
+        .where(Booking.user_id == user.id, Booking.space_id == space.id,
+               Booking.status.in_(LIVE_STATUSES), Booking.ends_at > now)
+        .order_by(Booking.starts_at)
+    )
+    bookings = list(db.session.scalars(stmt.with_for_update(of=Booking) if lock else stmt))
+    for booking in bookings:
+        window = (booking.starts_at - opens, booking.starts_at + grace)
+        if booking.status == BookingStatus.CHECKED_IN and window[0] <= now:
+            return CheckinStatus(booking, "checked_in", *window)  # scanning the QR code twice is harmless
+        if window[0] <= now < window[1]:
+            return CheckinStatus(booking, "open", *window)
+    later = next((b for b in bookings if b.starts_at - opens > now), None)
+    if later is not None:
+        return CheckinStatus(later, "too_early", later.starts_at - opens, later.starts_at + grace)
+    missed = next((b for b in bookings if b.status == BookingStatus.RESERVED), None)
+    if missed is not None:
+        return CheckinStatus(missed, "too_late", missed.starts_at - opens, missed.starts_at + grace)
+    return CheckinStatus(None, "none")
+
+
+def checkin_status(user: User, space_id: int, now: datetime | None = None) -> CheckinStatus:
+    """What opening the space's QR URL would do now for this user (read only)."""
+    return _checkin_status(user, _space_or_404(space_id), now or utcnow(), lock=False)
+
+
 @use_case
 def check_in(user: User, space_id: int, now: datetime | None = None) -> Booking:
     """Check in to the user's booking of this space whose check-in window is open."""
     now = now or utcnow()
-    space = db.session.get(Space, space_id)
-    if space is None:
-        raise NotFound(f"space {space_id}", rule="space_not_found")
+    space = _space_or_404(space_id)
     policy = effective_policy(space.center)
-    opens, grace = timedelta(minutes=policy.checkin_opens_minutes), timedelta(minutes=policy.no_show_grace_minutes)
-    bookings = list(
-        db.session.scalars(
-            select(Booking)
-            .where(Booking.user_id == user.id, Booking.space_id == space_id,
-                   Booking.status.in_(LIVE_STATUSES), Booking.ends_at > now)
-            .order_by(Booking.starts_at)
-            .with_for_update(of=Booking)
-        )
-    )
-    for booking in bookings:
-        if booking.status == BookingStatus.CHECKED_IN and booking.starts_at - opens <= now:
-            return booking  # scanning the QR code twice is harmless
-        if booking.starts_at - opens <= now < booking.starts_at + grace:
-            booking.status = BookingStatus.CHECKED_IN
-            booking.checked_in_at = now
-            db.session.commit()
-            return booking
-    later = next((b for b in bookings if b.starts_at - opens > now), None)
-    if later is not None:
+    status = _checkin_status(user, space, now, lock=True)
+    booking = status.booking
+    if status.state == "checked_in":
+        return booking
+    if status.state == "open":
+        booking.status = BookingStatus.CHECKED_IN
+        booking.checked_in_at = now
+        db.session.commit()
+        return booking
+    if status.state == "too_early":
         raise Invalid(
             _("Check-in opens at %(time)s, %(minutes)d minutes before your booking starts.",
-              time=hhmm(later.starts_at - opens), minutes=policy.checkin_opens_minutes),
-            rule="checkin_not_open", allowed={"opens_at": (later.starts_at - opens).isoformat()},
+              time=hhmm(status.opens_at), minutes=policy.checkin_opens_minutes),
+            rule="checkin_not_open", allowed={"opens_at": status.opens_at.isoformat()},
         )
-    missed = next((b for b in bookings if b.status == BookingStatus.RESERVED), None)
-    if missed is not None:
+    if status.state == "too_late":
         raise Invalid(
             _("Check-in closed at %(time)s (%(minutes)d minutes after the start); the booking is released.",
-              time=hhmm(missed.starts_at + grace), minutes=policy.no_show_grace_minutes),
+              time=hhmm(status.closes_at), minutes=policy.no_show_grace_minutes),
             rule="checkin_closed",
         )
     raise NotFound(_("You have no booking for space %(space)s now.", space=space.code), rule="no_booking_here")

@@ -484,3 +484,39 @@ def test_reminder_lead_defaults_to_the_config(app):
     app.config["REMINDER_LEAD_MINUTES"] = 30
     assert services.send_due_reminders(now=at(TOMORROW, "08:29")) == 0
     assert services.send_due_reminders(now=at(TOMORROW, "08:30")) == 1
+
+
+def test_checkin_status_and_check_in_share_one_window(app):
+    """The QR page's status and the check-in itself come from one rule: 15 min before to start + 30."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from smartwork.bookings import services as booking_services
+    from smartwork.centers.models import SpaceKind
+    from smartwork.timeutils import local_to_utc
+    from tests import factories as f
+
+    seoul = ZoneInfo("Asia/Seoul")
+    center = f.center(spaces={SpaceKind.DESK: 1})
+    desk = center.spaces[0]
+    user = f.user()
+    from smartwork.extensions import db
+
+    db.session.commit()
+    day = datetime(2026, 12, 1, tzinfo=seoul).date()  # a Tuesday
+    booked_at = datetime(2026, 11, 30, 9, 0, tzinfo=seoul)
+    booking = booking_services.create_booking(
+        user, desk.id, local_to_utc(day, datetime(2026, 12, 1, 10, 0).time()),
+        local_to_utc(day, datetime(2026, 12, 1, 12, 0).time()), now=booked_at,
+    )
+    start = booking.starts_at
+    expected = {
+        start - timedelta(minutes=16): "too_early",
+        start - timedelta(minutes=15): "open",
+        start + timedelta(minutes=29): "open",
+        start + timedelta(minutes=30): "too_late",
+    }
+    for instant, state in expected.items():
+        assert booking_services.checkin_status(user, desk.id, now=instant).state == state, instant
+    assert booking_services.check_in(user, desk.id, now=start - timedelta(minutes=15)).id == booking.id
+    assert booking_services.checkin_status(user, desk.id, now=start).state == "checked_in"

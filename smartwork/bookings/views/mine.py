@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -15,8 +13,6 @@ from ...extensions import db
 from ...timeutils import to_local, utcnow
 from .. import services
 from ..forms import STATUS_LABELS, ActionForm
-from ..models import BookingStatus
-from ..policies import effective_policy
 from . import bp
 from .common import current
 
@@ -95,45 +91,13 @@ def booking_ics(booking_id: int):
 # --- check-in by QR ---------------------------------------------------------------------------
 
 
-def _load_space(space_id: int) -> Space:
-    space = db.session.get(Space, space_id)
-    if space is None:
-        raise NotFound(_("This space does not exist."), rule="space_not_found")
-    return space
-
-
-def _checkin_candidate(user, space: Space):
-    """The user's live booking of this space nearest to now, and where now stands in its window.
-
-    Display only (the GET page explains itself before anyone presses the button); the rule
-    itself is services.check_in, which the POST calls.
-    """
-    now = utcnow()
-    policy = effective_policy(space.center)
-    here = [booking for booking in services.my_bookings(user).upcoming if booking.space_id == space.id]
-    checked_in = next((b for b in here if b.status == BookingStatus.CHECKED_IN), None)
-    if checked_in is not None:
-        return checked_in, "checked_in", None, None
-    candidates = [booking for booking in here if booking.status == BookingStatus.RESERVED]
-    for booking in candidates:
-        opens = booking.starts_at - timedelta(minutes=policy.checkin_opens_minutes)
-        closes = booking.starts_at + timedelta(minutes=policy.no_show_grace_minutes)
-        if now < opens:
-            return booking, "too_early", opens, closes
-        if now < closes:
-            return booking, "open", opens, closes
-    if candidates:
-        booking = candidates[-1]
-        return booking, "too_late", None, None
-    return None, "none", None, None
-
-
 @bp.route("/checkin/<int:space_id>", methods=["GET", "POST"])
 @login_required
 def checkin(space_id: int):
     """The space's QR code opens this page; the booking is found from the signed-in user."""
     user = current()
-    space = _load_space(space_id)
+    status_now = services.checkin_status(user, space_id)  # 404 for an unknown space
+    space = db.session.get(Space, space_id)
     form = ActionForm()
     status = 200
     if request.method == "POST":
@@ -142,18 +106,16 @@ def checkin(space_id: int):
         try:
             booking = services.check_in(user, space.id)
         except SmartworkError as error:
-            if error.status == 404 and error.rule == "space_not_found":
-                raise
             form.form_errors.append(error.message)
             status = error.status
+            status_now = services.checkin_status(user, space.id)
         else:
             flash(_("You are checked in at %(space)s until %(end)s.", space=space.code,
                     end=to_local(booking.ends_at).strftime("%H:%M")), "success")
             return redirect(url_for("bookings.mine"))
-    booking, state, opens, closes = _checkin_candidate(user, space)
     return render_template(
-        "bookings/checkin.html", space=space, center=space.center, booking=booking, state=state,
-        opens=opens, closes=closes, form=form,
+        "bookings/checkin.html", space=space, center=space.center, booking=status_now.booking,
+        state=status_now.state, opens=status_now.opens_at, closes=status_now.closes_at, form=form,
     ), status
 
 
