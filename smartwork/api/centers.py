@@ -155,7 +155,9 @@ def _origin(user, args) -> tuple[tuple[float, float], object]:
 @blp.arguments(SearchArgs, location="query")
 @blp.response(200, SearchOut)
 def search(args):
-    """Open centers you may book with a free space of ``kind`` at that date and time, nearest first.
+    """Open centers you may book with a space of ``kind`` at that date and time, nearest first.
+
+    ``free_count`` 0 marks a full center nearby (join its waitlist); it never crowds out free ones.
 
     Search from a point (``lat`` + ``lon``), a 시군구 code (``region``) or, with neither, your home region.
     """

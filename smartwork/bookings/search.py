@@ -8,6 +8,7 @@ from math import cos, radians
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import aliased
 
 from ..auth.models import User
 from ..centers.models import (
@@ -28,6 +29,8 @@ from .policies import closure_on, effective_policy, floor_to_grid
 
 # Bounding boxes tried in turn (km); the last None means the whole country.
 SEARCH_RADII_KM = (25.0, 80.0, None)
+# Full centers near the user are listed too (with a waitlist button), but never crowd out free ones.
+FULL_CENTERS_SHOWN = 3
 
 
 @dataclass(frozen=True)
@@ -102,20 +105,22 @@ def _candidates(lat, lon, radius_km, day, start, end, kind, user, attendees, sta
         )
         .exists()
     )
-    space_on = and_(
-        Space.center_id == Center.id, Space.kind == kind, Space.is_active.is_(True),
-        _free_space_filter(starts_at, ends_at),
-    )
-    if attendees:
-        space_on = and_(space_on, Space.capacity >= attendees)
+    def fits(space):
+        condition = and_(space.center_id == Center.id, space.kind == kind, space.is_active.is_(True))
+        return and_(condition, space.capacity >= attendees) if attendees else condition
+
+    fitting = fits(Space)
+    any_space = aliased(Space)  # its own alias: the outer query's Space must not be correlated away
+    has_fitting = select(any_space.id).where(fits(any_space)).exists()
+    # Outer join on the FREE fitting spaces: a full center counts 0 and is still listed (waitlist).
     stmt = (
         select(Center, func.count(Space.id))
         .join(OpeningHours, and_(
             OpeningHours.center_id == Center.id, OpeningHours.weekday == day.weekday(),
             OpeningHours.opens_at <= start, OpeningHours.closes_at >= end,
         ))
-        .join(Space, space_on)
-        .where(Center.status == CenterStatus.OPEN, ~closed,
+        .outerjoin(Space, and_(fitting, _free_space_filter(starts_at, ends_at)))
+        .where(Center.status == CenterStatus.OPEN, ~closed, has_fitting,
                or_(Center.ownership == Ownership.PUBLIC, contracted))
         .group_by(Center.id)
     )
@@ -129,7 +134,11 @@ def _candidates(lat, lon, radius_km, day, start, end, kind, user, attendees, sta
 def search_centers(origin: tuple[float, float], day: date, start: time, end: time, kind: SpaceKind,
                    user: User, *, attendees: int | None = None, limit: int = 10,
                    now: datetime | None = None) -> list[CenterMatch]:
-    """Open centers the user may book with a free space of ``kind``, nearest to ``origin`` first."""
+    """Open centers the user may book with a space of ``kind``, nearest to ``origin`` first.
+
+    Up to ``limit`` centers with a free space, plus the full ones (free_count 0, for the waitlist)
+    that are nearer than the farthest of those, at most ``FULL_CENTERS_SHOWN``.
+    """
     lat, lon = origin
     starts_at, ends_at = local_to_utc(day, start), local_to_utc(day, end)
     if ends_at <= starts_at or (now is not None and ends_at <= now):
@@ -137,11 +146,15 @@ def search_centers(origin: tuple[float, float], day: date, start: time, end: tim
     rows = []
     for radius in SEARCH_RADII_KM:
         rows = _candidates(lat, lon, radius, day, start, end, kind, user, attendees, starts_at, ends_at)
-        if len(rows) >= limit:
+        if sum(1 for _c, free in rows if free) >= limit:
             break
-    scored = sorted(
+    ranked = sorted(
         ((haversine_km(lat, lon, c.lat, c.lon), c, n) for c, n in rows), key=lambda r: (r[0], r[1].id)
-    )[:limit]
+    )
+    with_free = [row for row in ranked if row[2]][:limit]
+    reach = with_free[-1][0] if len(with_free) == limit else float("inf")
+    full = [row for row in ranked if not row[2] and row[0] <= reach][:FULL_CENTERS_SHOWN]
+    scored = sorted(with_free + full, key=lambda r: (r[0], r[1].id))
     if not scored:
         return []
     # Second query: the best free space per chosen center (smallest fitting room, then code).

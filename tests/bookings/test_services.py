@@ -165,12 +165,27 @@ def test_search_orders_by_distance_and_filters(app):
     book(taker, full.spaces[0], start="08:30", end="18:30")
     book(person, near.spaces[0], start="12:00", end="13:00")  # only partly overlapping: still taken
     results = services.search_centers((37.50, 127.00), TOMORROW, time(9), time(18), SpaceKind.DESK, person, now=NOW)
-    assert [r.center.id for r in results] == [near.id, far.id]
+    assert [r.center.id for r in results] == [near.id, full.id, far.id]
     assert results[0].free_count == 2 and results[0].distance_km == 0.0
     assert results[0].best_space.code == "D02"
-    assert results[1].distance_km > 10
+    assert results[1].free_count == 0 and results[1].best_space is None  # full: listed for its waitlist
+    assert results[2].distance_km > 10
     assert services.search_centers((37.5, 127.0), TOMORROW, time(9), time(18), SpaceKind.MEETING_ROOM,
                                    person, now=NOW) == []
+
+
+def test_full_centers_never_crowd_out_free_ones(app):
+    person = factories.user()
+    centers = [_at(37.50, 127.00 + i * 0.001, spaces={SpaceKind.DESK: 1}) for i in range(4)]
+    db.session.commit()
+    taker = factories.user()
+    db.session.commit()
+    book(taker, centers[0].spaces[0], start="08:30", end="18:30")  # the nearest one is full
+    results = services.search_centers((37.5, 127.0), TOMORROW, time(9), time(18), SpaceKind.DESK, person,
+                                      limit=2, now=NOW)
+    assert [(r.center.id, r.free_count) for r in results] == [
+        (centers[0].id, 0), (centers[1].id, 1), (centers[2].id, 1)
+    ]
 
 
 def test_search_includes_private_centers_under_contract_and_widens_the_box(app):

@@ -91,7 +91,7 @@ def _find_page(form, user, *, searched: bool, error: SmartworkError | None = Non
                     point, form.date.data, parse_clock(form.start.data), parse_clock(form.end.data),
                     SpaceKind(form.kind.data), user, attendees=form.attendees.data,
                 )
-                if not matches:
+                if not any(match.free_count for match in matches):
                     demand.note_search_miss(
                         day=form.date.data, user_id=user.id, origin=point,
                         region_id=origin_region.id if origin_region else None,
