@@ -18,6 +18,13 @@ BLUEPRINT_MODULES = (
     ".home.views",
     ".auth.views",
     ".centers.views",
+    ".bookings.views",
+    ".jobs.views",
+    ".operations.views",
+    ".planning.views",
+    ".api.views",
+    ".admin.views",
+    ".health",
 )
 
 
