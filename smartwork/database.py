@@ -17,6 +17,19 @@ sqlite_read_only: contextvars.ContextVar[bool] = contextvars.ContextVar(
 )
 
 
+def reads_only_from_now() -> None:
+    """Mark the rest of this request read-only (SQLite: later transactions begin DEFERRED).
+
+    Called after a use case was refused and rolled back: re-rendering the form only reads, and must
+    not queue behind (or hold) the write lock while other writers wait. Outside a request nothing
+    changes, so jobs and commands keep their IMMEDIATE transactions.
+    """
+    from flask import has_request_context
+
+    if has_request_context():
+        sqlite_read_only.set(True)
+
+
 class UTCDateTime(TypeDecorator):
     """An instant stored in UTC: ``timestamptz`` on PostgreSQL, naive UTC text on SQLite.
 

@@ -12,7 +12,8 @@ from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
 from ..centers.models import Center, Space
-from ..errors import Conflict, NotFound
+from ..database import reads_only_from_now
+from ..errors import Conflict, NotFound, SmartworkError
 from ..extensions import db
 from . import notifications
 from .models import Booking, BookingStatus, Notification
@@ -156,6 +157,10 @@ def use_case(function):
                 db.session.rollback()
                 if getattr(error.orig, "sqlstate", None) != "40P01" or attempt == DEADLOCK_RETRIES:
                     raise
+            except SmartworkError:
+                db.session.rollback()
+                reads_only_from_now()  # the refusal page only reads: don't hold SQLite's write lock for it
+                raise
             except Exception:
                 db.session.rollback()
                 raise
