@@ -76,11 +76,28 @@ class Config:
     # Scheduler: off until explicitly started (run.py or `flask scheduler run`).
     SCHEDULER_ENABLED = False
     SCHEDULER_TIMEZONE = "Asia/Seoul"
+    # A run missed by up to this long (process down or busy) still fires once, coalesced.
+    SCHEDULER_MISFIRE_GRACE_SECONDS = 300
+    # SQLite leader lease length; the heartbeat renews it every third of it.
+    SCHEDULER_LEASE_SECONDS = 60
+    SCHEDULER_MAX_WORKERS = 4
+    JOB_RUN_RETENTION_DAYS = 30
+    REMINDER_LEAD_MINUTES = 60
+    RETENTION_YEARS = 3
 
     # Rate limits (Flask-Limiter); Redis when REDIS_URL is set, memory otherwise.
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_ENABLED = True
+    # Named limits, applied in the views with security.config_limit (per client address).
+    RATELIMIT_SIGNIN = "20 per minute"
+    RATELIMIT_BOOKING = "30 per minute"
+    RATELIMIT_API = "300 per minute"
+
+    # SQLite waits this long for another writer's lock before the request fails with a 503.
+    SQLITE_BUSY_TIMEOUT_MS = 15000
+    # Strict-Transport-Security on every response (production sits behind TLS).
+    HSTS_ENABLED = False
 
     DIRECTORY_PAGE_SIZE = 25
     SHOW_DEMO_CREDENTIALS = False
@@ -91,6 +108,8 @@ class DevelopmentConfig(Config):
 
     DEBUG = True
     SHOW_DEMO_CREDENTIALS = True
+    # `make run` releases no-shows and sends reminders by itself (run.py starts it, reloader-safe).
+    SCHEDULER_ENABLED = True
 
 
 class TestingConfig(Config):
@@ -110,6 +129,7 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     MAIL_BACKEND = "smtp"
     PREFERRED_URL_SCHEME = "https"
+    HSTS_ENABLED = True
 
 
 CONFIGS = {

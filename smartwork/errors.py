@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 
@@ -102,7 +102,7 @@ def problem_response(problem: dict[str, Any], status: int, headers: dict | None 
 
 def register_error_handlers(app: Flask) -> None:
     """Map SmartworkError, HTTP errors and database faults to HTML pages or problem+json."""
-    from .extensions import db
+    from .extensions import db, login_manager
 
     def respond(error: SmartworkError, headers: dict | None = None):
         if wants_json():
@@ -121,10 +121,20 @@ def register_error_handlers(app: Flask) -> None:
         app.logger.warning("integrity error reached the handler: %s", error.orig)
         return respond(Conflict(_("This change conflicts with existing data."), rule="conflict"))
 
+    @app.errorhandler(DataError)
+    def handle_data_error(error: DataError):
+        # A value the database cannot hold (a NUL byte, a number out of range) that no form caught.
+        db.session.rollback()
+        app.logger.warning("data error reached the handler: %s", error.orig)
+        return respond(Invalid(_("Some of the values given cannot be stored."), rule="invalid_value"))
+
     @app.errorhandler(OperationalError)
     def handle_operational_error(error: OperationalError):
         db.session.rollback()
         app.logger.error("database unavailable: %s", error.orig)
+        # The answer must not touch the database again (the locale and the page header would load
+        # the user): it is rendered as for a signed-out visitor; the session cookie is kept.
+        g._login_user = login_manager.anonymous_user()
         return respond(
             Unavailable(_("The service is busy. Please try again in a moment.")),
             {"Retry-After": "5"},
@@ -144,4 +154,6 @@ def register_error_handlers(app: Flask) -> None:
         message = messages.get(error.code or 500, error.description or "")
         wrapped = SmartworkError(message, rule=(error.name or "error").lower().replace(" ", "_"))
         wrapped.status = error.code or 500
-        return respond(wrapped, dict(error.get_headers()) if error.code == 429 else None)
+        # A 429 keeps Retry-After and the rate-limit headers; the body's type is ours, not werkzeug's HTML.
+        headers = {key: value for key, value in error.get_headers() if key.lower() != "content-type"}
+        return respond(wrapped, headers if error.code == 429 else None)

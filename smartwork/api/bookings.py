@@ -8,7 +8,8 @@ from sqlalchemy import select
 from ..bookings import services
 from ..bookings.models import BookingStatus, Series, SeriesStatus, WaitlistStatus
 from ..centers.models import SpaceKind
-from ..extensions import db
+from ..extensions import db, limiter
+from ..security import config_limit
 from .centers import CenterBrief
 from .core import make_blueprint, me, requires
 from .models import Scope
@@ -163,6 +164,7 @@ def list_mine(args):
 
 
 @blp.route("", methods=["POST"])
+@limiter.limit(config_limit("RATELIMIT_BOOKING"))
 @requires(Scope.BOOK)
 @blp.arguments(BookingIn)
 @blp.response(201, BookingOut)
@@ -173,6 +175,7 @@ def create(data):
 
 
 @blp.route("/best", methods=["POST"])
+@limiter.limit(config_limit("RATELIMIT_BOOKING"))
 @requires(Scope.BOOK)
 @blp.arguments(BestIn)
 @blp.response(201, BookingOut)
@@ -235,6 +238,7 @@ def series_list(args):
 
 
 @series_blp.route("", methods=["POST"])
+@limiter.limit(config_limit("RATELIMIT_BOOKING"))
 @requires(Scope.BOOK)
 @series_blp.arguments(SeriesIn)
 @series_blp.response(201, SeriesResultOut)

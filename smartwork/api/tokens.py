@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..audit import AuditEventType, record_audit
 from ..auth.models import User, UserStatus
 from ..errors import Invalid, NotFound, SmartworkError
 from ..extensions import db
@@ -64,6 +65,8 @@ def create_token(user: User, name: str, scopes: list[str], days: int, now: datet
                      token_hash=hash_token(secret), scopes=chosen, created_at=now,
                      expires_at=now + timedelta(days=days))
     db.session.add(token)
+    record_audit(AuditEventType.TOKEN_CREATED, actor=user, target=name,
+                 details={"prefix": token.prefix, "scopes": chosen}, now=now)
     db.session.commit()
     return IssuedToken(token, secret)
 
@@ -86,6 +89,8 @@ def revoke_token(user: User, token_id: int, now: datetime | None = None) -> ApiT
         raise NotFound(_("No such token."), rule="token_not_found")
     if token.revoked_at is None:
         token.revoked_at = now
+        record_audit(AuditEventType.TOKEN_REVOKED, actor=user, target=token.name, details={"prefix": token.prefix},
+                     now=now)
         db.session.commit()
     return token
 

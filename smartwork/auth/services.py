@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import column, func, or_, select, table
 from sqlalchemy.exc import IntegrityError
 
+from ..audit import AuditEventType, record_audit, record_audit_now
 from ..errors import Conflict, Invalid, NotFound, PermissionDenied
 from ..extensions import db, login_manager
 from ..timeutils import utcnow
@@ -102,12 +103,16 @@ def authenticate(identifier: str, password: str, *, now: datetime | None = None)
     if user is None:
         _verify(_DUMMY_HASH, password)
         db.session.rollback()
+        record_audit_now(AuditEventType.SIGN_IN_FAILED, actor_label=identifier, details={"rule": wrong.rule}, now=now)
         raise wrong
+    # Read before any rollback expires them: the audit log names the account.
+    who = {"actor_id": user.id, "actor_label": user.email, "now": now}
     # Refusals that change nothing end the transaction (and its row lock) at once; the message
     # is built first because a rollback expires the user's attributes.
     if user.is_locked(now):
         refusal = _locked_out(math.ceil((user.locked_until - now).total_seconds() / 60))
         db.session.rollback()
+        record_audit_now(AuditEventType.SIGN_IN_FAILED, details={"rule": refusal.rule}, **who)
         raise refusal
     if user.password_hash is None or not _verify(user.password_hash, password):
         if user.locked_until is not None:
@@ -117,20 +122,25 @@ def authenticate(identifier: str, password: str, *, now: datetime | None = None)
         if user.failed_logins >= max_failures:
             user.locked_until = now + lockout
             user.failed_logins = 0
+            record_audit(AuditEventType.SIGN_IN_FAILED, details={"rule": wrong.rule}, **who)
+            record_audit(AuditEventType.LOCKOUT, details={"until": user.locked_until.isoformat()}, **who)
             db.session.commit()
             raise _locked_out(math.ceil(lockout.total_seconds() / 60))
+        record_audit(AuditEventType.SIGN_IN_FAILED, details={"rule": wrong.rule}, **who)
         db.session.commit()
         raise wrong
     # Status is revealed only to someone who knows the password.
     if user.status != UserStatus.ACTIVE:
         refusal = PermissionDenied(str(STATUS_MESSAGES[user.status]), rule=f"account_{user.status.value}")
         db.session.rollback()
+        record_audit_now(AuditEventType.SIGN_IN_FAILED, details={"rule": refusal.rule}, **who)
         raise refusal
 
     user.failed_logins = 0
     user.locked_until = None
     if password_hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    record_audit(AuditEventType.SIGN_IN, **who)
     db.session.commit()
     return user
 
@@ -161,6 +171,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     validate_password_strength(new_password)
     user.password_hash = hash_password(new_password)
     rotate(user)
+    record_audit(AuditEventType.PASSWORD_CHANGE, actor=user, target=user.email)
     db.session.commit()
 
 
@@ -175,6 +186,7 @@ def set_password(identifier: str, password: str) -> User:
     user.failed_logins = 0
     user.locked_until = None
     rotate(user)
+    record_audit(AuditEventType.PASSWORD_CHANGE, target=user.email, details={"by": "admin"})
     db.session.commit()
     return user
 
@@ -220,6 +232,7 @@ def grant_role(user: User, role: Role) -> None:
     if role == Role.EMPLOYEE or role in user.role_set:
         return
     user.roles.append(RoleAssignment(role=role))
+    record_audit(AuditEventType.ROLE_CHANGE, target=user.email, details={"added": role.value})
     db.session.flush()
 
 

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..audit import AuditEventType, record_audit
 from ..auth.models import User
 from ..centers.models import Center, Space, SpaceKind
 from ..centers.services import can_manage_center
@@ -119,6 +120,9 @@ def create_booking(
     target = _behalf_target(user, space_id, on_behalf_of)
     space = lock_user_and_space(target.id, space_id)
     booking = place_booking(target, space, starts_at, ends_at, attendees, now, booked_by=user)
+    if target.id != user.id:
+        record_audit(AuditEventType.BOOKING_ON_BEHALF, actor=user, target=target.employee_number,
+                     details={"booking_id": booking.id, "space_id": space.id}, now=now)
     commit_and_deliver([_notifications.queue(target, NotificationKind.BOOKING_CONFIRMED, booking)])
     return booking
 

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, logout_user
 
+from ..audit import AuditEventType, record_audit_now
 from ..auth.models import Role
 from ..auth.permissions import has_role, role_required
 from ..centers import services as center_services
@@ -408,6 +409,8 @@ def report_csv(code: str):
     start, end = _report_range(form)
     result = reports.build_report(center, start, end, SPACE_KIND_LABELS)
     filename = f"occupancy-{center.code}-{start.isoformat()}-{end.isoformat()}.csv"
+    record_audit_now(AuditEventType.EXPORT, target=f"operations/{center.code}/reports.csv",
+                     details={"start": start.isoformat(), "end": end.isoformat()})
     return Response(
         "\ufeff" + reports.report_csv(result, SPACE_KIND_LABELS),  # BOM: Excel opens Hangul correctly
         mimetype="text/csv",

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..audit import AuditEventType, record_audit_now
 from ..auth.models import Role
 from ..auth.permissions import role_required
 from ..centers.forms import KIND_LABELS, OWNERSHIP_LABELS, STATUS_LABELS
@@ -209,4 +210,5 @@ def export_table(key: str, fmt: str):
     month = _month_arg() if request.args.get("month") else None
     table = services.export_table(key, month=month, agency_code=request.args.get("agency"))
     body, mimetype, filename = export(table, fmt)
+    record_audit_now(AuditEventType.EXPORT, target=f"planning/{key}.{fmt}", details=request.args.to_dict())
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})

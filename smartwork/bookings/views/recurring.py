@@ -13,7 +13,8 @@ from ...centers import services as center_services
 from ...centers.forms import SPACE_KIND_LABELS, WEEKDAY_LABELS
 from ...centers.models import CenterStatus
 from ...errors import NotFound, SmartworkError
-from ...extensions import db
+from ...extensions import db, limiter
+from ...security import config_limit
 from ...timeutils import local_today, utcnow
 from .. import services
 from ..forms import STATUS_LABELS, ActionForm, SeriesForm, parse_clock
@@ -22,6 +23,7 @@ from .common import current, day_from_args, put_error
 
 
 @bp.route("/series/new", methods=["GET", "POST"])
+@limiter.limit(config_limit("RATELIMIT_BOOKING"), methods=["POST"])
 @login_required
 def series_new():
     """Book one space weekly on chosen weekdays for up to 8 weeks."""

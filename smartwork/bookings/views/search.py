@@ -13,6 +13,8 @@ from ...centers import services as center_services
 from ...centers.forms import SPACE_KIND_LABELS
 from ...centers.models import SpaceKind
 from ...errors import Invalid, NotFound, SmartworkError
+from ...extensions import limiter
+from ...security import config_limit
 from ...timeutils import local_today, to_local
 from .. import demand, services
 from ..forms import (
@@ -124,6 +126,7 @@ def find():
 
 
 @bp.post("/book-best")
+@limiter.limit(config_limit("RATELIMIT_BOOKING"))
 @login_required
 def book_best():
     """One click from the results: book the best free space of a kind in one center."""
@@ -210,6 +213,7 @@ def day(code: str):
 
 
 @bp.post("/centers/<code>/book")
+@limiter.limit(config_limit("RATELIMIT_BOOKING"))
 @login_required
 def book_space(code: str):
     """Book one space of the center's day view."""
@@ -234,6 +238,7 @@ def book_space(code: str):
 
 
 @bp.route("/centers/<code>/on-behalf", methods=["GET", "POST"])
+@limiter.limit(config_limit("RATELIMIT_BOOKING"), methods=["POST"])
 @login_required
 def on_behalf(code: str):
     """Managers (of this center) and admins book a space for an employee, recorded as booked_by."""

@@ -1,0 +1,1 @@
+"""The admin console: the audit log (search and CSV export)."""
