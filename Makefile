@@ -52,7 +52,7 @@ browser-deps:
 
 test: install browser-deps
 	$(BIN)/ruff check smartwork tests
-	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check smartwork tests
