@@ -100,6 +100,8 @@ class Config:
     HSTS_ENABLED = False
 
     DIRECTORY_PAGE_SIZE = 25
+    # The planner overview aggregates the whole network; each worker recomputes it at most this often.
+    PLANNING_OVERVIEW_CACHE_SECONDS = 60
     SHOW_DEMO_CREDENTIALS = False
 
 
@@ -116,6 +118,7 @@ class TestingConfig(Config):
     """The test suite; the database URL is set by the fixtures."""
 
     TESTING = True
+    PLANNING_OVERVIEW_CACHE_SECONDS = 0  # tests change data between requests; the cache has its own test
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
     SECRET_KEY = "testing-secret-key"

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask import current_app, has_app_context
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from ..auth.models import User, UserStatus
@@ -94,3 +95,12 @@ def year_ends(first_year: int, today: date) -> list[date]:
 def rows_as_dicts(columns: Sequence[str], rows) -> list[dict]:
     """Named rows for readability in the services."""
     return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+OVERVIEW_CACHE = "smartwork.planning.overview"
+
+
+def forget_cached_overview() -> None:
+    """Drop this worker's cached overview (after a planner changes targets or a center's status)."""
+    if has_app_context():
+        current_app.extensions.get(OVERVIEW_CACHE, {}).clear()

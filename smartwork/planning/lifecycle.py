@@ -18,6 +18,7 @@ from ..centers.models import Center, CenterStatus, CenterStatusChange, Region
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..timeutils import local_today, utcnow
+from .common import forget_cached_overview
 
 # Which lifecycle moves are allowed; suspended centers may reopen.
 TRANSITIONS: dict[CenterStatus, tuple[CenterStatus, ...]] = {
@@ -125,6 +126,7 @@ def change_center_status(
     center.status = to_status
     db.session.add(change)
     db.session.commit()
+    forget_cached_overview()
     if to_status in STOPS_BOOKINGS:
         _cancel_future_bookings(center.id, to_status, now)
     return change

@@ -20,6 +20,7 @@ from .common import (
     SEAT_KINDS,
     Column,
     Table,
+    forget_cached_overview,
     seats_by_center,
     share,
     year_ends,
@@ -114,6 +115,7 @@ def save_target(
         raise Conflict(
             _("There is already a target for this date and ownership."), field="target_on", rule="duplicate_target"
         ) from error
+    forget_cached_overview()
     return target
 
 
@@ -121,6 +123,7 @@ def delete_target(actor: User, target_id: int) -> None:
     """Delete a target."""
     db.session.delete(get_target(target_id))
     db.session.commit()
+    forget_cached_overview()
 
 
 def targets_table() -> Table:

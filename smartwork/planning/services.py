@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -19,7 +21,7 @@ from ..errors import NotFound
 from ..timeutils import utcnow
 from . import billing, coverage, rollout, usage
 from .charts import PALETTE, LineChart, Series, line_chart
-from .common import Table, percent
+from .common import OVERVIEW_CACHE, Table, forget_cached_overview, percent  # noqa: F401
 from .lifecycle import (  # noqa: F401  (the public planning API in one place)
     allowed_transitions,
     change_center_status,
@@ -119,6 +121,7 @@ def _utilization_chart(points: list[usage.UtilizationPoint]) -> LineChart:
     )
 
 
+
 @dataclass
 class Overview:
     """The planner's one page: distance to the plan, where it is behind, where to build next."""
@@ -156,6 +159,27 @@ def overview(now: datetime | None = None) -> Overview:
         map=korea_map(report),
         picks=picks,
     )
+
+
+def cached_overview(now: datetime | None = None) -> Overview:
+    """The overview, recomputed at most every ``PLANNING_OVERVIEW_CACHE_SECONDS`` per worker and language.
+
+    The page aggregates the whole network (~0.2 s on national data) and changes slowly; the planner's
+    own changes clear the cache at once (``forget_cached_overview``), other workers catch up within
+    the period. Its tables carry translated labels, hence one entry per language. 0 turns it off.
+    """
+    now = now or utcnow()
+    seconds = current_app.config.get("PLANNING_OVERVIEW_CACHE_SECONDS", 0)
+    if seconds <= 0:
+        return overview(now)
+    cache = current_app.extensions.setdefault(OVERVIEW_CACHE, {})
+    key = str(get_locale() or "ko")
+    hit = cache.get(key)
+    if hit is not None and timedelta(0) <= now - hit[0] < timedelta(seconds=seconds):
+        return hit[1]
+    value = overview(now)
+    cache[key] = (now, value)
+    return value
 
 
 @dataclass

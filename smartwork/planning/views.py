@@ -61,7 +61,7 @@ def _month_arg() -> date:
 @planners_only
 def index():
     """How far the network is from the plan, where it is behind, and where to build next."""
-    return render_template("planning/index.html", view=services.overview(), labels=LABELS)
+    return render_template("planning/index.html", view=services.cached_overview(), labels=LABELS)
 
 
 @bp.get("/demand")

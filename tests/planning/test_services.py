@@ -456,3 +456,24 @@ def test_overview_assembles_the_hand_computed_numbers(net):
     assert [c.key for c in view.charts] == ["rollout_centers", "rollout_seats"]
     public_open = view.charts[0].series[0]
     assert len(public_open.markers) == len(view.progress.points) == 2026 - 2010 + 1
+
+
+def test_the_overview_is_cached_per_worker_and_cleared_by_planner_changes(app):
+    """Cached for PLANNING_OVERVIEW_CACHE_SECONDS (off elsewhere in tests); a planner's change clears it."""
+    from smartwork.auth.models import Role
+
+    app.config["PLANNING_OVERVIEW_CACHE_SECONDS"] = 60
+    planner = f.user(roles=(Role.PLANNER,))
+    db.session.commit()
+    now = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)
+    with app.test_request_context("/planning/"):
+        first = services.cached_overview(now)
+        assert services.cached_overview(now + timedelta(seconds=59)) is first
+        second = services.cached_overview(now + timedelta(seconds=60))
+        assert second is not first
+        rollout.save_target(planner, target_on=date(2030, 12, 31), ownership=Ownership.PUBLIC, centers=60,
+                            seats=1500, now=now + timedelta(seconds=61))
+        assert services.cached_overview(now + timedelta(seconds=62)) is not second
+    app.config["PLANNING_OVERVIEW_CACHE_SECONDS"] = 0
+    with app.test_request_context("/planning/"):
+        assert services.cached_overview(now) is not services.cached_overview(now)
