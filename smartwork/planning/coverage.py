@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from math import cos, radians
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -35,9 +36,13 @@ class PointIndex:
     def within(self, lat: float, lon: float, radius_km: float) -> list[tuple[int, float]]:
         """(id, km) of the points within ``radius_km`` of (lat, lon)."""
         band = radius_km / KM_PER_DEGREE_LAT
+        # A degree of longitude shrinks with cos(latitude); the widest it gets in the band bounds it.
+        lon_band = radius_km / (KM_PER_DEGREE_LAT * max(cos(radians(abs(lat) + band)), 0.01))
         lo, hi = bisect_left(self._lats, lat - band), bisect_right(self._lats, lat + band)
         found = []
         for point_id, plat, plon in self._points[lo:hi]:
+            if abs(plon - lon) > lon_band:
+                continue  # outside the bounding box: cannot be within radius_km
             km = haversine_km(lat, lon, plat, plon)
             if km <= radius_km:
                 found.append((point_id, km))

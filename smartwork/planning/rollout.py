@@ -16,10 +16,10 @@ from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..timeutils import local_today, utcnow
 from .common import (
-    COUNTED_USER_STATUSES,
     SEAT_KINDS,
     Column,
     Table,
+    civil_servants_by_region,
     forget_cached_overview,
     seats_by_center,
     share,
@@ -333,10 +333,14 @@ def overdue_table(now: datetime | None = None) -> Table:
     return table
 
 
-def province_table() -> Table:
-    """Per province: centers by status, open seats, civil servants living there, seats per 1,000 of them."""
-    from ..auth.models import User as UserModel
+def province_table(people_by_region: dict[int, int] | None = None) -> Table:
+    """Per province: centers by status, open seats, civil servants living there, seats per 1,000 of them.
 
+    ``people_by_region`` (from ``civil_servants_by_region``) saves counting the users again when the
+    caller has already done so for coverage.
+    """
+    if people_by_region is None:
+        people_by_region = civil_servants_by_region()
     provinces = db.session.execute(
         select(Region.sido_code, Region.sido_name_ko).distinct().order_by(Region.sido_code)
     ).all()
@@ -357,14 +361,9 @@ def province_table() -> Table:
             .group_by(Region.sido_code)
         ).all()
     )
-    people = dict(
-        db.session.execute(
-            select(Region.sido_code, func.count(UserModel.id))
-            .join(UserModel, UserModel.home_region_id == Region.id)
-            .where(UserModel.status.in_(COUNTED_USER_STATUSES))
-            .group_by(Region.sido_code)
-        ).all()
-    )
+    people: dict[str, int] = {}
+    for region_id, sido in db.session.execute(select(Region.id, Region.sido_code)):
+        people[sido] = people.get(sido, 0) + people_by_region.get(region_id, 0)
     table = Table(
         "provinces",
         _("Centers and seats by province"),

@@ -146,7 +146,7 @@ def overview(now: datetime | None = None) -> Overview:
         "rollout": rollout.rollout_table(progress),
         "pipeline": rollout.pipeline_table(),
         "overdue": rollout.overdue_table(now),
-        "provinces": rollout.province_table(),
+        "provinces": rollout.province_table({region.id: region.people for region in report.regions}),
         "coverage": coverage.coverage_table(report),
         "next_sites": coverage.next_sites_table(picks),
     }
