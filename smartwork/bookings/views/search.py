@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from urllib.parse import quote
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,6 +13,7 @@ from ...auth import services as auth_services
 from ...centers import services as center_services
 from ...centers.forms import SPACE_KIND_LABELS
 from ...centers.models import SpaceKind
+from ...database import read_first
 from ...errors import Invalid, NotFound, SmartworkError
 from ...extensions import limiter
 from ...security import config_limit
@@ -128,6 +130,7 @@ def find():
 @bp.post("/book-best")
 @limiter.limit(config_limit("RATELIMIT_BOOKING"))
 @login_required
+@read_first
 def book_best():
     """One click from the results: book the best free space of a kind in one center."""
     user = current()
@@ -178,18 +181,26 @@ def _day_page(center, day: date, kind: SpaceKind | None, form, *, waitlist_form=
 
 
 def _free_runs(grid, max_minutes: int) -> dict:
-    """For each free cell, the end of its run of free cells (capped): the link's suggested end."""
+    """For each free cell, the end of its run of free cells (capped), URL-quoted: the link's suggested end.
+
+    One backward pass per row, and each distinct end formatted once (a large center has ~800 cells).
+    """
+    cap = timedelta(minutes=max_minutes)
+    quoted: dict = {}
     runs: dict = {}
     for row in grid.rows:
         cells = row.cells
-        for index, cell in enumerate(cells):
+        run_end = None
+        for index in range(len(cells) - 1, -1, -1):
+            cell = cells[index]
             if cell.state != "free":
+                run_end = None
                 continue
-            end = index
-            while end + 1 < len(cells) and cells[end + 1].state == "free":
-                end += 1
-            stop = min(cells[end].ends_at, cell.starts_at + timedelta(minutes=max_minutes))
-            runs[(row.space.id, index)] = to_local(stop).strftime("%H:%M")
+            run_end = run_end or cell.ends_at
+            stop = min(run_end, cell.starts_at + cap)
+            if stop not in quoted:
+                quoted[stop] = quote(to_local(stop).strftime("%H:%M"))
+            runs[(row.space.id, index)] = quoted[stop]
     return runs
 
 
@@ -215,6 +226,7 @@ def day(code: str):
 @bp.post("/centers/<code>/book")
 @limiter.limit(config_limit("RATELIMIT_BOOKING"))
 @login_required
+@read_first
 def book_space(code: str):
     """Book one space of the center's day view."""
     center = center_services.get_center(code)
