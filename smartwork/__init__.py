@@ -72,7 +72,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_database(app: Flask) -> None:
-    """SQLite pragmas and IMMEDIATE write transactions; read-only requests begin DEFERRED."""
+    """SQLite pragmas and IMMEDIATE write transactions; read-only and read-first requests begin DEFERRED."""
     from flask import request
 
     from .database import install_sqlite_listeners, sqlite_read_only
@@ -81,8 +81,9 @@ def register_database(app: Flask) -> None:
 
     @app.before_request
     def _mark_read_only_requests():
+        view = app.view_functions.get(request.endpoint)
         request.environ["smartwork.read_only_token"] = sqlite_read_only.set(
-            request.method in ("GET", "HEAD", "OPTIONS")
+            request.method in ("GET", "HEAD", "OPTIONS") or getattr(view, "sqlite_read_first", False)
         )
 
     @app.teardown_request

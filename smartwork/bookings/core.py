@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
 from ..centers.models import Center, Space
-from ..database import reads_only_from_now
+from ..database import reads_only_from_now, writing
 from ..errors import Conflict, NotFound, SmartworkError
 from ..extensions import db
 from . import notifications
@@ -152,7 +152,8 @@ def use_case(function):
     def wrapper(*args, **kwargs):
         for attempt in range(DEADLOCK_RETRIES + 1):
             try:
-                return function(*args, **kwargs)
+                with writing(db.session):
+                    return function(*args, **kwargs)
             except OperationalError as error:
                 db.session.rollback()
                 if getattr(error.orig, "sqlstate", None) != "40P01" or attempt == DEADLOCK_RETRIES:

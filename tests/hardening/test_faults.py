@@ -155,3 +155,113 @@ def test_the_scheduler_survives_a_database_restart(postgres_only, app, app_facto
     runs = db.session.scalars(select(JobRun).where(JobRun.job == spec.name)).all()
     assert len(runs) >= 2
     assert all(run.error is None for run in runs if run.finished_at is not None)
+
+
+# --- SQLite's writer gate and read-first booking requests ------------------------------------------
+
+
+def _begins(app):
+    """Record the BEGIN statements the app's engine sends (a list filled as requests run)."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def record(_conn, _cursor, statement, *_args):
+        if statement.startswith("BEGIN"):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    return seen, lambda: event.remove(engine, "before_cursor_execute", record)
+
+
+def test_a_booking_post_holds_the_write_lock_only_for_the_use_case(sqlite_only, app):
+    world = build_world()
+    client = client_for(app, world.employee)
+    path, form = f"/bookings/centers/{world.center.code}/book", _booking_form(world)
+    db.session.rollback()  # the test's own session must not show up among the request's transactions
+    seen, stop = _begins(app)
+    try:
+        booked = client.post(path, data=form)
+        assert booked.status_code == 302, booked.text[:300]
+        reading_first = list(seen)
+        seen.clear()
+        client.post("/auth/logout")  # an ordinary POST: IMMEDIATE from its first query
+    finally:
+        stop()
+    # Loading the user, the center and the form read (DEFERRED); only the use case took the lock.
+    assert reading_first[0] == "BEGIN DEFERRED"
+    assert "BEGIN IMMEDIATE" in reading_first
+    assert seen and seen[0] == "BEGIN IMMEDIATE"
+
+
+def test_the_writer_gate_is_held_from_begin_to_commit_or_rollback(sqlite_only, app):
+    from sqlalchemy import text
+
+    with app.app_context():
+        engine = db.engine
+    with engine.connect() as connection:
+        gate = connection.connection.dbapi_connection.gate
+        assert gate is not None and not gate.held
+        connection.execute(text("SELECT 1"))  # autobegin: IMMEDIATE outside a read-only request
+        assert gate.held
+        connection.commit()
+        assert not gate.held
+        connection.execute(text("SELECT 1"))
+        connection.rollback()
+        assert not gate.held
+
+
+def test_a_waiting_writer_is_let_in_as_soon_as_the_holder_commits(sqlite_only, app):
+    from sqlalchemy import text
+
+    with app.app_context():
+        engine = db.engine
+    holding, released_at, entered_at = threading.Event(), [], []
+
+    def holder():
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            holding.set()
+            time.sleep(0.3)
+            connection.commit()
+            released_at.append(time.monotonic())
+
+    def waiter():
+        holding.wait(5)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            entered_at.append(time.monotonic())
+            connection.rollback()
+
+    threads = [threading.Thread(target=holder), threading.Thread(target=waiter)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert released_at and entered_at
+    assert 0 <= entered_at[0] - released_at[0] < 0.05  # SQLite's own busy handler sleeps up to 100 ms
+
+
+def test_a_stuck_gate_falls_back_to_sqlites_own_lock_and_timeout(sqlite_only, app_factory):
+    import fcntl
+    import os
+
+    from sqlalchemy import text
+
+    app = app_factory(SQLITE_BUSY_TIMEOUT_MS=200)
+    path = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
+    outsider = os.open(f"{path}-writers.lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(outsider, fcntl.LOCK_EX)  # holds the gate but not the database
+    try:
+        with app.app_context():
+            engine = db.engine
+        started = time.monotonic()
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            waited = time.monotonic() - started
+            connection.rollback()
+    finally:
+        os.close(outsider)
+    assert 0.15 < waited < 3  # waited the busy timeout for the gate, then SQLite let it write

@@ -8,6 +8,7 @@ from flask_login import login_required
 
 from ...centers.forms import SPACE_KIND_LABELS
 from ...centers.models import Space
+from ...database import read_first
 from ...errors import NotFound, SmartworkError
 from ...extensions import db
 from ...timeutils import to_local, utcnow
@@ -62,6 +63,7 @@ def cancel_confirm(booking_id: int):
 
 @bp.post("/<int:booking_id>/cancel")
 @login_required
+@read_first
 def cancel(booking_id: int):
     """Cancel a booking before it starts."""
     return _booking_action(services.cancel_booking, booking_id, _("The booking was cancelled."))
@@ -69,6 +71,7 @@ def cancel(booking_id: int):
 
 @bp.post("/<int:booking_id>/checkout")
 @login_required
+@read_first
 def checkout(booking_id: int):
     """Check out early: the space is free again from the next slot."""
     return _booking_action(services.check_out, booking_id, _("You have checked out. Thank you."))
