@@ -33,6 +33,7 @@ from ..forms import (
 from ..policies import effective_policy
 from . import bp
 from .common import booked_message, current, day_from_args, english, interval, put_error
+from .grid import grid_body
 
 # --- find -------------------------------------------------------------------------------------
 
@@ -171,12 +172,13 @@ def _day_page(center, day: date, kind: SpaceKind | None, form, *, waitlist_form=
     if waitlist_form is None:
         waitlist_form = WaitlistForm(formdata=None, prefix=WAITLIST_PREFIX, center=center.code, date=day,
                                      kind=(kind or SpaceKind.DESK).value)
+    day_url = url_for("bookings.day", code=center.code, date=day.isoformat(), kind=kind.value if kind else None)
     return render_template(
         "bookings/day.html", center=center, grid=grid, day=day, kind=kind, form=form,
+        grid_body=grid_body(grid, day_url, _free_runs(grid, effective_policy(center).max_minutes)),
         waitlist_form=waitlist_form, kind_labels=SPACE_KIND_LABELS,
         prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1), today=local_today(),
         can_book_for_others=center_services.can_manage_center(user, center.id),
-        free_runs=_free_runs(grid, effective_policy(center).max_minutes),
     ), status
 
 
