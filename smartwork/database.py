@@ -66,6 +66,20 @@ def writing(session):
         sqlite_read_only.reset(token)
 
 
+def commit_keeping_loaded(session) -> None:
+    """Commit without expiring what the session has loaded.
+
+    A use case's objects are exactly what it just wrote, so the page (and the e-mail) after it can
+    use them as they are; expiring them made every later attribute access reload its row (a booked
+    page re-read the booking, its center and the center's spaces, hours, region and operator).
+    """
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
 class UTCDateTime(TypeDecorator):
     """An instant stored in UTC: ``timestamptz`` on PostgreSQL, naive UTC text on SQLite.
 

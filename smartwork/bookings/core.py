@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
 from ..centers.models import Center, Space
-from ..database import reads_only_from_now, writing
+from ..database import commit_keeping_loaded, reads_only_from_now, writing
 from ..errors import Conflict, NotFound, SmartworkError
 from ..extensions import db
 from . import notifications
@@ -102,9 +102,16 @@ def place_booking(
     return insert_booking(booking, self_booking=self_booking)
 
 
-def commit_and_deliver(pending: list[Notification]) -> None:
-    """Commit the use case, then e-mail its notifications (mail never undoes the commit)."""
-    db.session.commit()
+def commit_and_deliver(pending: list[Notification], *, keep_loaded: bool = False) -> None:
+    """Commit the use case, then e-mail its notifications (mail never undoes the commit).
+
+    ``keep_loaded``: the use case only inserted (no bulk UPDATE left objects stale), so what it
+    loaded stays usable after the commit without reloading (see ``commit_keeping_loaded``).
+    """
+    if keep_loaded:
+        commit_keeping_loaded(db.session())
+    else:
+        db.session.commit()
     if pending:
         notifications.deliver(pending)
 

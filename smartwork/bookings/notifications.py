@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from ..auth.models import User
+from ..database import commit_keeping_loaded
 from ..extensions import db
 from ..mail import MailError, send_mail
 from ..timeutils import to_local, utcnow
@@ -103,7 +104,7 @@ def deliver(notifications: list[Notification]) -> int:
             db.session.execute(
                 update(Notification).where(Notification.id.in_(sent)).values(emailed_at=utcnow())
             )
-        db.session.commit()  # also ends the read transaction (SQLite would keep its lock)
+        commit_keeping_loaded(db.session())  # also ends the read transaction (SQLite would keep its lock)
     except Exception:
         db.session.rollback()
         log.exception("could not record e-mailed notifications")
