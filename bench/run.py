@@ -89,8 +89,9 @@ class Client:
         self.csrf = ""
         self.connection = http.client.HTTPConnection(HOST, port, timeout=60)
 
-    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, dict, bytes]:
-        """Send one request; return status, lower-cased headers and body."""
+    def request(self, method: str, path: str, form: dict | None = None,
+                json_body: dict | None = None) -> tuple[int, dict, bytes]:
+        """Send one request (a form, or JSON with the CSRF header); return status, lower-cased headers and body."""
         headers = {"Accept-Language": "ko", "Connection": "keep-alive"}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{key}={value}" for key, value in self.cookies.items())
@@ -98,6 +99,9 @@ class Client:
         if form is not None:
             body = urllib.parse.urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif json_body is not None:
+            body = json.dumps(json_body)
+            headers.update({"Content-Type": "application/json", "X-CSRFToken": self.csrf})
         for attempt in (1, 2):
             try:
                 self.connection.request(method, path, body=body, headers=headers)
@@ -219,6 +223,7 @@ class Plan:
     days: list[date]
     tasks: dict[str, list[dict]]
     storm: dict
+    api_storm: dict
     manager: str = "demo.manager@smartwork.go.kr"
     planner: str = "demo.planner@smartwork.go.kr"
     hub: str = ""
@@ -283,7 +288,7 @@ def make_plan(engine: str, bookers: int, storm_size: int) -> Plan:
         days = [today + timedelta(days=offset) for offset in range(1, 13)]
         # Free one-hour windows per (center, day): disjoint per space by construction.
         windows: list[dict] = []
-        storm = None
+        storm = api_storm = None
         for center in centers:
             hours = {row.weekday: row for row in db.session.scalars(
                 select(OpeningHours).where(OpeningHours.center_id == center.id))}
@@ -308,9 +313,13 @@ def make_plan(engine: str, bookers: int, storm_size: int) -> Plan:
                             continue
                         item = {"center": center.code, "space": space.id, "date": day.isoformat(),
                                 "start": f"{hour:02d}:00", "end": f"{hour + 1:02d}:00", "hour": hour}
-                        if storm is None and day == days[-1]:
-                            storm = item  # the last day is kept for the storm: no task books it
-                        elif day != days[-1]:
+                        if day == days[-1]:
+                            if storm is None:
+                                storm = item  # the last day is kept for the storms: no task books it
+                            elif api_storm is None and item["space"] != storm["space"] \
+                                    and item["hour"] != storm["hour"]:  # its winner may be the other's
+                                api_storm = item
+                        else:
                             windows.append(item)
         rng.shuffle(windows)
         booker_emails = people[:bookers]
@@ -329,7 +338,8 @@ def make_plan(engine: str, bookers: int, storm_size: int) -> Plan:
                     break
         db.session.remove()
     return Plan(bookers=booker_emails, searchers=people[bookers:bookers + 64] or booker_emails,
-                center_codes=open_codes, days=days, tasks=tasks, storm=storm or {}, hub=managed[0] if managed else "",
+                center_codes=open_codes, days=days, tasks=tasks, storm=storm or {},
+                api_storm=api_storm or {}, hub=managed[0] if managed else "",
                 counts=counts)
 
 
@@ -478,12 +488,12 @@ def bench_engine(engine: str, args) -> dict:
     with SmtpSink() as smtp:
         server = start_gunicorn(engine, port, smtp.port, args.workers)
         try:
-            results, memory, storm = _scenarios(engine, port, plan, args, server.pid)
+            results, memory, storms = _scenarios(engine, port, plan, args, server.pid)
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
     return {"engine": engine, "marker": marker, "plan": plan, "results": results, "memory": memory,
-            "storm": storm}
+            "storms": storms}
 
 
 def _scenarios(engine: str, port: int, plan: Plan, args, master_pid: int):
@@ -572,8 +582,9 @@ def _scenarios(engine: str, port: int, plan: Plan, args, master_pid: int):
         results.append((paced, saturated))
         print(f"  {format_row(paced.row(), saturated.row())}", flush=True)
     memory = worker_memory(master_pid)
-    storm = contention(port, bookers[:args.storm], plan.storm)
-    return results, memory, storm
+    storms = [contention(port, bookers[:args.storm], plan.storm),
+              contention(port, bookers[:args.storm], plan.api_storm, api=True)]
+    return results, memory, storms
 
 
 @dataclass
@@ -587,10 +598,12 @@ class _Delegate:
     on_done: object
 
 
-def contention(port: int, clients: list[Client], slot: dict) -> dict:
-    """All clients book the same space and hour at once; a probe measures /healthz meanwhile."""
+def contention(port: int, clients: list[Client], slot: dict, *, api: bool = False) -> dict:
+    """All clients book the same space and hour at once (the web form, or the JSON API); a probe
+    measures /healthz meanwhile. A refused form re-renders the day grid; the API answers problem+json."""
     if not slot:
         return {"error": "no free slot for the storm"}
+    winner = 201 if api else 302
     barrier = threading.Barrier(len(clients) + 1)
     outcomes: list[tuple[int, float]] = []
     lock = threading.Lock()
@@ -602,10 +615,17 @@ def contention(port: int, clients: list[Client], slot: dict) -> dict:
     def book(client: Client) -> None:
         form = {"space": slot["space"], "date": slot["date"], "start": slot["start"], "end": slot["end"],
                 "attendees": "", "csrf_token": client.csrf}
+        starts = f"{slot['date']}T{slot['start']}:00+09:00"
+        ends = f"{slot['date']}T{slot['end']}:00+09:00"
         barrier.wait()
         begin = time.perf_counter()
         try:
-            status, _headers, _body = client.request("POST", f"/bookings/centers/{slot['center']}/book", form)
+            if api:
+                status, _headers, _body = client.request(
+                    "POST", "/api/v1/bookings", json_body={"space_id": slot["space"], "starts_at": starts,
+                                                           "ends_at": ends})
+            else:
+                status, _headers, _body = client.request("POST", f"/bookings/centers/{slot['center']}/book", form)
         except (OSError, http.client.HTTPException):
             status = 599
         with lock:
@@ -636,7 +656,8 @@ def contention(port: int, clients: list[Client], slot: dict) -> dict:
     for status, _ms in outcomes:
         statuses[status] = statuses.get(status, 0) + 1
     conflicts = [ms for status, ms in outcomes if status == 409]
-    return {"clients": len(clients), "statuses": dict(sorted(statuses.items())), "winners": statuses.get(302, 0),
+    return {"via": "JSON API" if api else "web form", "clients": len(clients),
+            "statuses": dict(sorted(statuses.items())), "winners": statuses.get(winner, 0),
             "conflict_p50": percentile(conflicts, 0.5), "conflict_p95": percentile(conflicts, 0.95),
             "conflict_max": max(conflicts, default=float("nan")), "seconds": storm_seconds,
             "probe_n": len(probe_latencies), "probe_p50": percentile(probe_latencies, 0.5),
@@ -727,13 +748,13 @@ def markdown(runs: list[dict], args, host: dict) -> str:
         lines += ["", "Worker memory (MB): " + ", ".join(
             f"pid {m['pid']}: RSS {m['rss_mb']:.0f}, peak {m['peak_mb']:.0f}" for m in memory)
             + ("  — target < 200 MB: " + ("met" if all(m["peak_mb"] < 200 for m in memory) else "MISSED")), ""]
-        storm = run["storm"]
-        if "error" in storm:
-            lines += [f"Contention: {storm['error']}", ""]
-        else:
+        for storm in run["storms"]:
+            if "error" in storm:
+                lines += [f"Contention: {storm['error']}", ""]
+                continue
             lines += [
-                f"Contention: {storm['clients']} clients book one space and hour at once → statuses "
-                f"{storm['statuses']} (exactly one winner: {'yes' if storm['winners'] == 1 else 'NO'}); "
+                f"Contention ({storm['via']}): {storm['clients']} clients book one space and hour at once → "
+                f"statuses {storm['statuses']} (exactly one winner: {'yes' if storm['winners'] == 1 else 'NO'}); "
                 f"409 p50 {storm['conflict_p50']:.0f} ms, p95 {storm['conflict_p95']:.0f} ms, "
                 f"max {storm['conflict_max']:.0f} ms; storm over in {storm['seconds']:.2f} s. "
                 f"A /healthz probe meanwhile: {storm['probe_n']} requests, p50 {storm['probe_p50']:.0f} ms, "
