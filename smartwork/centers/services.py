@@ -57,9 +57,12 @@ def list_provinces() -> list[tuple[str, str, str]]:
     return [tuple(row) for row in rows]
 
 
-def list_regions() -> list[Region]:
-    """All 시군구, by code."""
-    return list(db.session.scalars(select(Region).order_by(Region.code)))
+def list_regions():
+    """All 시군구 by code, as rows of (code, name_ko, name_en, sido_name_ko, sido_name_en) for pickers."""
+    return db.session.execute(
+        select(Region.code, Region.name_ko, Region.name_en, Region.sido_name_ko, Region.sido_name_en)
+        .order_by(Region.code)
+    ).all()
 
 
 def get_center(code: str) -> Center:
