@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from math import cos, radians
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import aliased
 
 from ..auth.models import User
 from ..centers.models import (
@@ -27,8 +25,8 @@ from ..timeutils import SEOUL, local_to_utc
 from .models import LIVE_STATUSES, Booking
 from .policies import closure_on, effective_policy, floor_to_grid
 
-# Bounding boxes tried in turn (km); the last None means the whole country.
-SEARCH_RADII_KM = (25.0, 80.0, None)
+# Free spaces are counted for this many of the nearest eligible centers at a time.
+COUNT_BATCH = 16
 # Full centers near the user are listed too (with a waitlist button), but never crowd out free ones.
 FULL_CENTERS_SHOWN = 3
 
@@ -88,8 +86,12 @@ def _free_space_filter(starts_at: datetime, ends_at: datetime):
     )
 
 
-def _candidates(lat, lon, radius_km, day, start, end, kind, user, attendees, starts_at, ends_at):
-    """One query: open, eligible centers in the box, open at that time, with free spaces counted."""
+def _eligible_centers(day, start, end, kind, user, attendees) -> list[tuple[int, float, float]]:
+    """(id, lat, lon) of the open centers the user may book that are open then and have a fitting space.
+
+    Cheap (per-center EXISTS checks, no booking is read): free spaces are counted afterwards, only
+    for the nearest of these.
+    """
     closed = (
         select(Closure.id)
         .where(Closure.center_id == Center.id, Closure.starts_on <= day, Closure.ends_on >= day)
@@ -105,30 +107,33 @@ def _candidates(lat, lon, radius_km, day, start, end, kind, user, attendees, sta
         )
         .exists()
     )
-    def fits(space):
-        condition = and_(space.center_id == Center.id, space.kind == kind, space.is_active.is_(True))
-        return and_(condition, space.capacity >= attendees) if attendees else condition
-
-    fitting = fits(Space)
-    any_space = aliased(Space)  # its own alias: the outer query's Space must not be correlated away
-    has_fitting = select(any_space.id).where(fits(any_space)).exists()
-    # Outer join on the FREE fitting spaces: a full center counts 0 and is still listed (waitlist).
-    stmt = (
-        select(Center, func.count(Space.id))
-        .join(OpeningHours, and_(
-            OpeningHours.center_id == Center.id, OpeningHours.weekday == day.weekday(),
-            OpeningHours.opens_at <= start, OpeningHours.closes_at >= end,
-        ))
-        .outerjoin(Space, and_(fitting, _free_space_filter(starts_at, ends_at)))
-        .where(Center.status == CenterStatus.OPEN, ~closed, has_fitting,
-               or_(Center.ownership == Ownership.PUBLIC, contracted))
-        .group_by(Center.id)
+    open_then = (
+        select(OpeningHours.center_id)
+        .where(OpeningHours.center_id == Center.id, OpeningHours.weekday == day.weekday(),
+               OpeningHours.opens_at <= start, OpeningHours.closes_at >= end)
+        .exists()
     )
-    if radius_km is not None:
-        dlat = radius_km / 111.0
-        dlon = radius_km / (111.0 * max(cos(radians(lat)), 0.1))
-        stmt = stmt.where(Center.lat.between(lat - dlat, lat + dlat), Center.lon.between(lon - dlon, lon + dlon))
-    return db.session.execute(stmt).all()
+    has_fitting = select(Space.id).where(_fits(kind, attendees), Space.center_id == Center.id).exists()
+    return [tuple(row) for row in db.session.execute(
+        select(Center.id, Center.lat, Center.lon)
+        .where(Center.status == CenterStatus.OPEN, ~closed, open_then, has_fitting,
+               or_(Center.ownership == Ownership.PUBLIC, contracted))
+    )]
+
+
+def _fits(kind: SpaceKind, attendees: int | None):
+    """SQL: an active space of ``kind`` (rooms: big enough for ``attendees``)."""
+    condition = and_(Space.kind == kind, Space.is_active.is_(True))
+    return and_(condition, Space.capacity >= attendees) if attendees else condition
+
+
+def _free_counts(center_ids: list[int], kind, attendees, starts_at, ends_at) -> dict[int, int]:
+    """Free fitting spaces per center (centers without one are absent)."""
+    return dict(db.session.execute(
+        select(Space.center_id, func.count(Space.id))
+        .where(Space.center_id.in_(center_ids), _fits(kind, attendees), _free_space_filter(starts_at, ends_at))
+        .group_by(Space.center_id)
+    ).all())
 
 
 def search_centers(origin: tuple[float, float], day: date, start: time, end: time, kind: SpaceKind,
@@ -137,39 +142,47 @@ def search_centers(origin: tuple[float, float], day: date, start: time, end: tim
     """Open centers the user may book with a space of ``kind``, nearest to ``origin`` first.
 
     Up to ``limit`` centers with a free space, plus the full ones (free_count 0, for the waitlist)
-    that are nearer than the farthest of those, at most ``FULL_CENTERS_SHOWN``.
+    that are nearer than the farthest of those, at most ``FULL_CENTERS_SHOWN``. Free spaces are
+    counted nearest-first, a batch of centers at a time, so the work stays the same wherever the
+    user lives (a rural origin used to widen the search to the whole country's bookings).
     """
     lat, lon = origin
     starts_at, ends_at = local_to_utc(day, start), local_to_utc(day, end)
     if ends_at <= starts_at or (now is not None and ends_at <= now):
         return []
-    rows = []
-    for radius in SEARCH_RADII_KM:
-        rows = _candidates(lat, lon, radius, day, start, end, kind, user, attendees, starts_at, ends_at)
-        if sum(1 for _c, free in rows if free) >= limit:
+    ranked = sorted((haversine_km(lat, lon, c_lat, c_lon), center_id)
+                    for center_id, c_lat, c_lon in _eligible_centers(day, start, end, kind, user, attendees))
+    with_free: list[tuple[float, int, int]] = []
+    full: list[tuple[float, int, int]] = []
+    for first in range(0, len(ranked), COUNT_BATCH):
+        batch = ranked[first:first + COUNT_BATCH]
+        counts = _free_counts([center_id for _km, center_id in batch], kind, attendees, starts_at, ends_at)
+        for km, center_id in batch:
+            free = counts.get(center_id, 0)
+            if free:
+                with_free.append((km, center_id, free))
+            elif len(full) < FULL_CENTERS_SHOWN:
+                full.append((km, center_id, 0))
+            if len(with_free) == limit:
+                break
+        if len(with_free) == limit:
             break
-    ranked = sorted(
-        ((haversine_km(lat, lon, c.lat, c.lon), c, n) for c, n in rows), key=lambda r: (r[0], r[1].id)
-    )
-    with_free = [row for row in ranked if row[2]][:limit]
     reach = with_free[-1][0] if len(with_free) == limit else float("inf")
-    full = [row for row in ranked if not row[2] and row[0] <= reach][:FULL_CENTERS_SHOWN]
-    scored = sorted(with_free + full, key=lambda r: (r[0], r[1].id))
+    scored = sorted(with_free + [row for row in full if row[0] <= reach])
     if not scored:
         return []
-    # Second query: the best free space per chosen center (smallest fitting room, then code).
+    centers = {center.id: center for center in db.session.scalars(
+        select(Center).where(Center.id.in_([center_id for _km, center_id, _n in scored])))}
+    # The best free space per chosen center (smallest fitting room, then code).
     best: dict[int, Space] = {}
     stmt = (
         select(Space)
-        .where(Space.center_id.in_([c.id for _d, c, _n in scored]), Space.kind == kind,
-               Space.is_active.is_(True), _free_space_filter(starts_at, ends_at))
+        .where(Space.center_id.in_(centers), _fits(kind, attendees), _free_space_filter(starts_at, ends_at))
         .order_by(Space.center_id, Space.capacity, Space.code)
     )
-    if attendees:
-        stmt = stmt.where(Space.capacity >= attendees)
     for space in db.session.scalars(stmt):
         best.setdefault(space.center_id, space)
-    return [CenterMatch(c, round(d, 1), int(n), best.get(c.id)) for d, c, n in scored]
+    return [CenterMatch(centers[center_id], round(km, 1), free, best.get(center_id)) for km, center_id, free in scored]
 
 
 def day_availability(center: Center, day: date, *, user: User | None = None, kind: SpaceKind | None = None,

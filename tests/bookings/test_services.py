@@ -24,7 +24,7 @@ from smartwork.errors import Conflict, Invalid, NotFound
 from smartwork.extensions import db
 from tests import factories
 
-from .helpers import NOW, TODAY, TOMORROW, at, book, world
+from .helpers import NOW, TODAY, TOMORROW, at, book, raw_booking, world
 
 
 def kinds(user) -> list[NotificationKind]:
@@ -209,7 +209,28 @@ def test_search_uses_a_fixed_number_of_queries(app):
                                           limit=10, now=NOW)
         assert all(r.best_space.code == "D01" for r in results)
     assert len(results) == 10
-    assert counter.count <= 2, counter.statements
+    # Eligible centers, free counts for the nearest batch, the chosen centers, their best spaces.
+    assert counter.count <= 4, counter.statements
+
+
+def test_search_counts_free_spaces_nearest_first_past_full_centers(app):
+    person = factories.user()
+    centers = [_at(37.0 + i * 0.01, 127.0, spaces={SpaceKind.DESK: 1}) for i in range(40)]
+    db.session.commit()
+    for center in centers[:25]:  # the 25 nearest are full: the first batch finds no free space
+        raw_booking(factories.user(), center.spaces[0], at(TOMORROW, "08:00"), at(TOMORROW, "19:00"))
+    db.session.commit()
+    assert person.agency_id  # the signed-in user is loaded before the search
+    with QueryCounter() as counter:
+        results = services.search_centers((37.0, 127.0), TOMORROW, time(9), time(18), SpaceKind.DESK, person,
+                                          limit=10, now=NOW)
+    with_free = [r for r in results if r.free_count]
+    assert [r.center.id for r in with_free] == [c.id for c in centers[25:35]]
+    assert [r.center.id for r in results if not r.free_count] == [c.id for c in centers[:3]]
+    assert [r.distance_km for r in results] == sorted(r.distance_km for r in results)
+    # Eligible centers, three batches of 16 counted (16 full; 9 full + 7 free; 3 more free), the chosen
+    # centers, their best spaces: never a query per center.
+    assert counter.count == 6, counter.statements
 
 
 def test_room_search_respects_attendees(app):
