@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextvars
 import fcntl
-import os
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -117,7 +116,8 @@ class WriterGate:
     """
 
     def __init__(self, database_path: str) -> None:
-        self.fd = os.open(f"{database_path}-writers.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        # A file object (not a bare descriptor) is closed even if its connection is never closed.
+        self.file = open(f"{database_path}-writers.lock", "ab")  # noqa: SIM115 (lives as long as the connection)
         self.held = False
 
     def enter(self, timeout_s: float) -> bool:
@@ -126,7 +126,7 @@ class WriterGate:
         pause = 0.0001
         while True:
             try:
-                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 self.held = True
                 return True
             except BlockingIOError:
@@ -139,11 +139,12 @@ class WriterGate:
         """Let the next writer in."""
         if self.held:
             self.held = False
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            fcntl.flock(self.file, fcntl.LOCK_UN)
 
     def close(self) -> None:
+        """Leave the gate and close its file."""
         self.leave()
-        os.close(self.fd)
+        self.file.close()
 
 
 class GatedConnection(sqlite3.Connection):
