@@ -86,7 +86,8 @@ def _free_space_filter(starts_at: datetime, ends_at: datetime):
     )
 
 
-def _eligible_centers(day, start, end, kind, user, attendees) -> list[tuple[int, float, float]]:
+def _eligible_centers(day: date, start: time, end: time, kind: SpaceKind, user: User,
+                      attendees: int | None) -> list[tuple[int, float, float]]:
     """(id, lat, lon) of the open centers the user may book that are open then and have a fitting space.
 
     Cheap (per-center EXISTS checks, no booking is read): free spaces are counted afterwards, only
@@ -127,7 +128,8 @@ def _fits(kind: SpaceKind, attendees: int | None):
     return and_(condition, Space.capacity >= attendees) if attendees else condition
 
 
-def _free_counts(center_ids: list[int], kind, attendees, starts_at, ends_at) -> dict[int, int]:
+def _free_counts(center_ids: list[int], kind: SpaceKind, attendees: int | None, starts_at: datetime,
+                 ends_at: datetime) -> dict[int, int]:
     """Free fitting spaces per center (centers without one are absent)."""
     return dict(db.session.execute(
         select(Space.center_id, func.count(Space.id))

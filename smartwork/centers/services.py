@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from math import asin, cos, radians, sin, sqrt
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Row, Select, case, func, select
 from sqlalchemy.orm import selectinload
 
 from ..auth.models import Role, User
@@ -57,7 +57,7 @@ def list_provinces() -> list[tuple[str, str, str]]:
     return [tuple(row) for row in rows]
 
 
-def list_regions():
+def list_regions() -> list[Row]:
     """All 시군구 by code, as rows of (code, name_ko, name_en, sido_name_ko, sido_name_en) for pickers."""
     return db.session.execute(
         select(Region.code, Region.name_ko, Region.name_en, Region.sido_name_ko, Region.sido_name_en)

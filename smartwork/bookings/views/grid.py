@@ -13,9 +13,10 @@ from markupsafe import Markup, escape
 
 from ...centers.forms import SPACE_KIND_LABELS
 from ...timeutils import to_local
+from ..search import DayGrid
 
 
-def grid_body(grid, day_url: str, free_runs: dict) -> Markup:
+def grid_body(grid: DayGrid, day_url: str, free_runs: dict) -> Markup:
     """The <tr> rows of the day grid: a header cell per space, then one cell per 30-minute slot.
 
     ``free_runs`` maps (space id, slot index) of each free cell to its run's URL-quoted end.
