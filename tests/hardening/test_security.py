@@ -126,9 +126,9 @@ def test_booking_creation_is_limited(limited):
     assert client.get(f"/bookings/centers/{world.center.code}/day").status_code == 200
 
 
-def _redis_or_skip():
+def _redis_or_skip(url: str = REDIS_URL):
     redis = pytest.importorskip("redis")
-    connection = redis.Redis.from_url(REDIS_URL)
+    connection = redis.Redis.from_url(url)
     try:
         connection.ping()
     except redis.exceptions.ConnectionError:
@@ -149,11 +149,14 @@ print(json.dumps({"status": response.status_code}))
 """
 
 
-def test_limits_hold_across_worker_processes_with_redis(app_factory):
-    redis_connection = _redis_or_skip()
+def test_limits_hold_across_worker_processes_with_redis(app_factory, engine_name):
+    # One Redis database per engine: the SQLite and PostgreSQL runs of this test may overlap (xdist),
+    # and each flushes its own.
+    redis_url = REDIS_URL[:-2] + ("14" if engine_name == "sqlite" else "15")
+    redis_connection = _redis_or_skip(redis_url)
     redis_connection.flushdb()
     try:
-        application = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=REDIS_URL,
+        application = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=redis_url,
                                   RATELIMIT_SIGNIN="3 per minute")
         client = application.test_client()
         statuses = [client.post("/auth/login", data={"identifier": "nobody@korea.kr", "password": "x"}).status_code
@@ -162,7 +165,7 @@ def test_limits_hold_across_worker_processes_with_redis(app_factory):
         assert redis_connection.dbsize() > 0  # the counter lives in Redis, not in this process
         # Another process (another worker) sharing only Redis is already over the limit.
         result = subprocess.run(
-            [sys.executable, "-c", SECOND_WORKER, application.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL],
+            [sys.executable, "-c", SECOND_WORKER, application.config["SQLALCHEMY_DATABASE_URI"], redis_url],
             capture_output=True, text=True, timeout=60, check=True, cwd=os.getcwd(),
         )
         assert json.loads(result.stdout.strip().splitlines()[-1]) == {"status": 429}
