@@ -46,6 +46,7 @@ def empty_database_url(request, tmp_path, database_urls):
 # SQLite's reflection cannot read expression indexes (ix_users_email_lower): SQLAlchemy says so and
 # skips them, so the comparison there covers everything else; PostgreSQL compares that index too.
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index")
 def test_migrations_build_the_schema_the_models_describe(empty_database_url):
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_database_url})
     with app.app_context():
