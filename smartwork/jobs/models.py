@@ -21,7 +21,8 @@ class JobRun(db.Model):
     job: Mapped[str] = mapped_column(String(60))
     # "scheduler", "cli" or "web": who asked for the run.
     source: Mapped[str] = mapped_column(String(20))
-    # The instant the job acted for (``now``); differs from started_at for `jobs run --now`.
+    # The instant the job acted for (``now``). started_at is that instant too and finished_at adds the
+    # measured duration: a run for a given instant never reads the wall clock (`jobs run --now`, tests).
     as_of: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -10,7 +10,7 @@ import traceback
 import uuid
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from time import perf_counter
 from zoneinfo import ZoneInfo
 
@@ -30,6 +30,8 @@ LEASE_NAME = "scheduler"
 # A stable key for pg_try_advisory_lock, derived from a name (every process computes the same).
 ADVISORY_LOCK_KEY = zlib.crc32(b"smartwork.scheduler.leader")
 ERROR_MAX_CHARS = 4000
+# A released lease expires at the epoch: free at every instant, whatever clock the next claimant reads.
+RELEASED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def process_identity() -> tuple[str, int]:
@@ -43,7 +45,8 @@ def run_job(name: str, now: datetime | None = None, *, source: str = "cli") -> J
     now = now or utcnow()
     host, pid = process_identity()
     # The run row is committed first so a run that never finishes (killed process) stays visible.
-    run = JobRun(job=spec.name, source=source, as_of=now, started_at=utcnow(), host=host, pid=pid)
+    # Its times are ``now`` plus the measured duration: a run for a given instant never reads the clock.
+    run = JobRun(job=spec.name, source=source, as_of=now, started_at=now, host=host, pid=pid)
     db.session.add(run)
     db.session.commit()
     run_id = run.id
@@ -58,8 +61,9 @@ def run_job(name: str, now: datetime | None = None, *, source: str = "cli") -> J
         error = "".join(traceback.format_exception_only(exc)).strip()
         error = f"{error}\n\n{traceback.format_exc(limit=-6)}"[:ERROR_MAX_CHARS]
     run = db.session.get(JobRun, run_id)
-    run.finished_at = utcnow()
-    run.duration_ms = int((perf_counter() - started) * 1000)
+    elapsed = perf_counter() - started
+    run.finished_at = now + timedelta(seconds=elapsed)
+    run.duration_ms = int(elapsed * 1000)
     run.rows_touched = rows
     run.error = error
     db.session.commit()
@@ -125,7 +129,7 @@ class LeaderLock:
                     connection.execute(
                         update(SchedulerLease)
                         .where(SchedulerLease.name == self.name, SchedulerLease.holder == self.holder)
-                        .values(expires_at=utcnow() - timedelta(seconds=1))
+                        .values(expires_at=RELEASED)
                     )
                 self._lease_until = self._record_until = None
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
@@ -45,6 +45,21 @@ def machine_for(user_ids: list[int], space_ids: list[int], seen: dict[str, int])
 
         def user(self, index: int) -> User:
             return db.session.get(User, user_ids[index % len(user_ids)])
+
+        @initialize()
+        def both_guards_act(self):
+            """Every example starts with one booking and one overlap the database must refuse.
+
+            Random draws alone may never hit an overlapping raw insert; this makes both guards
+            act in every example, whatever Hypothesis draws next.
+            """
+            booking = services.create_booking(self.user(0), space_ids[0], at(TODAY, "10:00"), at(TODAY, "11:00"),
+                                              now=self.now)
+            self.booking_ids.append(booking.id)
+            seen["booked"] += 1
+            self.raw_insert(1, 0, 0, 3, 2)  # 10:00-11:00 on the same space, by another user
+            self.raw_insert(0, 1, 0, 3, 2)  # the same user at the same time on another space
+            assert seen["refused_by_database"] >= 2, seen
 
         @rule(u=st.integers(0, 2), s=st.integers(0, 2), day=st.integers(0, 1), start=st.integers(0, 18),
               length=st.integers(1, 6))
