@@ -187,6 +187,16 @@ class Booking(db.Model):
         """Half-open overlap with [starts_at, ends_at)."""
         return self.starts_at < ends_at and starts_at < self.ends_at
 
+    @classmethod
+    def overlapping(cls, starts_at, ends_at):
+        """SQL condition: the booking's [starts_at, ends_at) meets the half-open range, whatever its status."""
+        return (cls.starts_at < ends_at) & (cls.ends_at > starts_at)
+
+    @classmethod
+    def live_overlapping(cls, starts_at, ends_at):
+        """SQL condition: a live booking overlapping [starts_at, ends_at), the one the database guards."""
+        return cls.status.in_(LIVE_STATUSES) & cls.overlapping(starts_at, ends_at)
+
     @property
     def duration_minutes(self) -> int:
         """Length of the booking in minutes."""
