@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := smartwork:create_app
 
-.PHONY: run test lint install translations update-translations migrate seed bench clean browser-deps
+.PHONY: run test test-clock lint install translations update-translations migrate seed bench clean browser-deps clock-deps
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,28 @@ browser-deps:
 test: install browser-deps
 	$(BIN)/ruff check smartwork tests
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS)
+
+# The suite with the clock moved by libfaketime (Debian's faketime): a year ahead, a month back, then
+# as it is. No test may depend on today's date; this is how we show it. Not part of `make test`.
+FAKETIME_LIB = $(firstword $(wildcard /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1))
+CLOCK_OFFSETS ?= +400d -30d
+clock-deps:
+	@if [ -z "$(FAKETIME_LIB)" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime; \
+	  else echo "clock-deps: install Debian's faketime (libfaketime) as root" >&2; exit 1; fi; \
+	fi
+
+test-clock: install browser-deps clock-deps
+	$(BIN)/ruff check smartwork tests
+	@set -e; lib=$$(ls /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1 2>/dev/null | head -1); \
+	for offset in $(CLOCK_OFFSETS); do \
+	  echo "== the suite with the clock moved $$offset"; \
+	  LD_PRELOAD=$$lib FAKETIME=$$offset \
+	    $(BIN)/python -m pytest -n 2 -p no:cacheprovider -q $(PYTEST_ARGS); \
+	done; \
+	echo "== the suite on today's clock"; \
+	$(BIN)/python -m pytest -n 2 -p no:cacheprovider -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check smartwork tests

@@ -60,7 +60,9 @@ class Journey:
         self.step += 1
         ARTIFACTS.mkdir(exist_ok=True)
         shot = ARTIFACTS / f"{self.name}-{self.lang}-{self.viewport}-{self.step:02d}-{label}.png"
-        self.page.screenshot(path=str(shot), full_page=True)
+        # A full-page shot of the 8,000 px planner page can take over 10 s on a loaded 2-core machine;
+        # the shot is an artifact for reviewers, so it gets more time than an interaction does.
+        self.page.screenshot(path=str(shot), full_page=True, timeout=60_000)
         assert self.page.locator("html").get_attribute("lang") == self.lang, self.page.url
         # Nothing may push the page sideways (WCAG 1.4.10 reflow at 320 CSS px; a desktop header too).
         overflow = self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
