@@ -2,6 +2,12 @@
 
 Every test that uses ``app`` (directly or through ``client``/``db_session``) runs once per
 engine. The schema is built once per engine per session; each test leaves empty tables.
+
+The clock rule: no test depends on today's date. Tests pass fixed instants to services through
+``now=`` (and code under a ``now=`` parameter never reads the wall clock); a test that needs "the
+present" (a live server, a browser, a real scheduler) derives every date from the clock it reads,
+never from a date written in the test. ``make test-clock`` runs the suite under libfaketime a year
+ahead and a month back to prove it.
 """
 
 from __future__ import annotations
