@@ -56,6 +56,7 @@ test: install browser-deps
 
 # The suite with the clock moved by libfaketime (Debian's faketime): a year ahead, a month back, then
 # as it is. No test may depend on today's date; this is how we show it. Not part of `make test`.
+# Only the wall clock moves: tests/clock/sitecustomize.py says why the monotonic clock stays real.
 FAKETIME_LIB = $(firstword $(wildcard /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1))
 CLOCK_OFFSETS ?= +400d -30d
 clock-deps:
@@ -70,7 +71,7 @@ test-clock: install browser-deps clock-deps
 	@set -e; lib=$$(ls /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1 2>/dev/null | head -1); \
 	for offset in $(CLOCK_OFFSETS); do \
 	  echo "== the suite with the clock moved $$offset"; \
-	  LD_PRELOAD=$$lib FAKETIME=$$offset \
+	  LD_PRELOAD=$$lib FAKETIME=$$offset FAKETIME_DONT_FAKE_MONOTONIC=1 PYTHONPATH=$(CURDIR)/tests/clock \
 	    $(BIN)/python -m pytest -n 2 -p no:cacheprovider -q $(PYTEST_ARGS); \
 	done; \
 	echo "== the suite on today's clock"; \
