@@ -11,7 +11,7 @@ from ..centers.models import CenterKind, CenterStatus, Ownership, SpaceKind
 from ..errors import Invalid
 from .core import make_blueprint, me, requires, safe_code
 from .models import Scope
-from .schemas import Clock, Day, Input, Instant, Output
+from .schemas import CenterBrief, Clock, Day, Input, Instant, Output, RegionOut, SpaceOut
 
 blp = make_blueprint("api_centers", "/centers", "Centers: search, details and day availability.")
 blueprints = (blp,)
@@ -20,31 +20,6 @@ MAX_SEARCH_RESULTS = 50
 
 
 # --- schemas ----------------------------------------------------------------------------------
-
-
-class RegionOut(Output):
-    code = ma.fields.String(required=True)
-    name_ko = ma.fields.String(required=True)
-    name_en = ma.fields.String(required=True)
-    sido_code = ma.fields.String(required=True)
-    sido_name_ko = ma.fields.String(required=True)
-    sido_name_en = ma.fields.String(required=True)
-
-
-class SpaceOut(Output):
-    id = ma.fields.Integer(required=True)
-    code = ma.fields.String(required=True)
-    kind = ma.fields.Enum(SpaceKind, by_value=True, required=True)
-    capacity = ma.fields.Integer(required=True)
-    features = ma.fields.List(ma.fields.String(), required=True)
-    is_active = ma.fields.Boolean(required=True)
-
-
-class CenterBrief(Output):
-    id = ma.fields.Integer(required=True)
-    code = ma.fields.String(required=True)
-    name_ko = ma.fields.String(required=True)
-    name_en = ma.fields.String(required=True)
 
 
 class CenterSummary(CenterBrief):

@@ -12,11 +12,9 @@ from ..centers.models import Center, SpaceKind
 from ..errors import NotFound
 from ..operations import board as board_service
 from ..operations import reports
-from .bookings import SpaceBrief
-from .centers import CenterBrief, SpaceOut
 from .core import make_blueprint, me, requires, safe_code
 from .models import Scope
-from .schemas import Clock, Day, Input, Instant, Output
+from .schemas import CenterBrief, Clock, Day, Input, Instant, Output, SpaceBrief, SpaceOut
 
 blp = make_blueprint("api_operations", "/operations", "For center managers: live board and occupancy.")
 blueprints = (blp,)

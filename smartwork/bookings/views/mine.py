@@ -14,8 +14,7 @@ from ...extensions import db
 from ...timeutils import to_local, utcnow
 from .. import services
 from ..forms import STATUS_LABELS, ActionForm
-from . import bp
-from .common import current
+from .common import bp, current
 
 # --- my bookings ------------------------------------------------------------------------------
 

@@ -18,8 +18,7 @@ from ...security import config_limit
 from ...timeutils import local_today, utcnow
 from .. import services
 from ..forms import STATUS_LABELS, ActionForm, SeriesForm, parse_clock
-from . import bp
-from .common import current, day_from_args, put_error
+from .common import bp, current, day_from_args, put_error
 
 
 @bp.route("/series/new", methods=["GET", "POST"])

@@ -31,8 +31,7 @@ from ..forms import (
     parse_clock,
 )
 from ..policies import effective_policy
-from . import bp
-from .common import booked_message, current, day_from_args, english, interval, put_error
+from .common import booked_message, bp, current, day_from_args, english, interval, put_error
 from .grid import grid_body
 
 # --- find -------------------------------------------------------------------------------------
