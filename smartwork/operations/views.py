@@ -54,10 +54,7 @@ def _me():
 
 def _center(code: str) -> Center:
     """The center if the signed-in user manages it; 404 otherwise, so existence does not leak."""
-    center = center_services.get_center(code)
-    if not center_services.can_manage_center(current_user, center.id):
-        raise NotFound(_("The page you asked for does not exist."), rule="center_not_found")
-    return center
+    return center_services.get_managed_center(current_user, code)
 
 
 def _put_error(form, error: SmartworkError) -> None:
