@@ -23,7 +23,7 @@ from ..audit import AuditEventType, record_audit_now
 from ..auth.models import Role
 from ..auth.permissions import has_role, role_required
 from ..centers import services as center_services
-from ..centers.forms import SPACE_KIND_LABELS, WEEKDAY_LABELS
+from ..centers.labels import CLOSURE_KIND_LABELS, SPACE_KIND_LABELS, WEEKDAY_LABELS
 from ..centers.models import Center, ClosureKind, SpaceKind
 from ..errors import NotFound, SmartworkError
 from ..extensions import limiter
@@ -31,7 +31,6 @@ from ..security import CSP
 from ..timeutils import to_local, utcnow
 from . import audit, board, closures, kiosk, qr, reports, spaces
 from .forms import (
-    CLOSURE_KIND_LABELS,
     ActionForm,
     ClosureForm,
     DeactivateForm,

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...errors import SmartworkError
-from ...templating import localized_name
+from ...i18n import localized_name
 from ...timeutils import local_to_utc, local_today, to_local
 from ..forms import SERVICE_FIELDS, parse_clock
 

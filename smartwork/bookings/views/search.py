@@ -11,7 +11,7 @@ from flask_login import login_required
 
 from ...auth import services as auth_services
 from ...centers import services as center_services
-from ...centers.forms import SPACE_KIND_LABELS
+from ...centers.labels import SPACE_KIND_LABELS
 from ...centers.models import SpaceKind
 from ...database import read_first
 from ...errors import Invalid, NotFound, SmartworkError
