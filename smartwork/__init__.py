@@ -37,6 +37,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     register_i18n(app)
     register_auth(app)
     register_blueprints(app)
+    register_api(app)
     register_error_handlers(app)
     register_template_helpers(app)
     register_security_headers(app)
@@ -116,6 +117,13 @@ def register_blueprints(app: Flask) -> None:
 
     for module in BLUEPRINT_MODULES:
         app.register_blueprint(import_module(module, __name__).bp)
+
+
+def register_api(app: Flask) -> None:
+    """The JSON API v1 (flask-smorest) under /api/v1: one blueprint per domain, the same services."""
+    from .api.registry import register_api as register
+
+    register(app)
 
 
 def register_error_handlers(app: Flask) -> None:

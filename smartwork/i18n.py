@@ -1,8 +1,9 @@
-"""Locale and timezone selection: Korean by default, English a switch away."""
+"""Locale and timezone selection (Korean by default, English a switch away) and locale-aware names."""
 
 from __future__ import annotations
 
 from flask import current_app, request
+from flask_babel import get_locale
 from flask_login import current_user
 
 LANGUAGE_COOKIE = "smartwork_lang"
@@ -23,3 +24,11 @@ def select_locale() -> str:
 def select_timezone() -> str:
     """Every screen shows Korean time."""
     return current_app.config["DISPLAY_TIMEZONE"]
+
+
+def localized_name(obj) -> str:
+    """``name_ko`` or ``name_en`` of an object, by the current locale."""
+    locale = str(get_locale() or "ko")
+    if locale.startswith("en") and getattr(obj, "name_en", None):
+        return obj.name_en
+    return obj.name_ko

@@ -7,15 +7,8 @@ from datetime import date, datetime
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_time, get_locale
 
+from .i18n import localized_name
 from .timeutils import to_local
-
-
-def localized_name(obj) -> str:
-    """``name_ko`` or ``name_en`` of an object, by the current locale."""
-    locale = str(get_locale() or "ko")
-    if locale.startswith("en") and getattr(obj, "name_en", None):
-        return obj.name_en
-    return obj.name_ko
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -201,3 +201,11 @@ def client(app):
 def session(app):
     """The SQLAlchemy session of the app under test."""
     return db.session
+
+
+@pytest.fixture
+def town(app):
+    """The API tests' town (tests/api/town.py): two open centers and one person per role, committed."""
+    from tests.api.town import build_town
+
+    return build_town()

@@ -10,10 +10,21 @@ from ..bookings.models import BookingStatus, Series, SeriesStatus, WaitlistStatu
 from ..centers.models import SpaceKind
 from ..extensions import db, limiter
 from ..security import config_limit
-from .centers import CenterBrief
 from .core import make_blueprint, me, requires
 from .models import Scope
-from .schemas import Clock, Day, Id, Input, Instant, Output, PageArgs, page_of, paginate
+from .schemas import (
+    CenterBrief,
+    Clock,
+    Day,
+    Id,
+    Input,
+    Instant,
+    Output,
+    PageArgs,
+    SpaceBrief,
+    page_of,
+    paginate,
+)
 
 blp = make_blueprint("api_bookings", "/bookings", "Your bookings: list, book, cancel, check in and out.")
 series_blp = make_blueprint("api_series", "/series", "Weekly recurring bookings.")
@@ -24,12 +35,6 @@ ID_PATH = "int(min=1, max=2147483647)"
 
 
 # --- schemas ----------------------------------------------------------------------------------
-
-
-class SpaceBrief(Output):
-    id = ma.fields.Integer(required=True)
-    code = ma.fields.String(required=True)
-    kind = ma.fields.Enum(SpaceKind, by_value=True, required=True)
 
 
 class BookingOut(Output):

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask_babel import gettext as _
 
+from ..bookings import search as booking_search
 from ..bookings import services as booking_services
 from ..centers import services as center_services
 from ..centers.models import CenterKind, CenterStatus, Ownership, SpaceKind
-from ..errors import Invalid
 from .core import make_blueprint, me, requires, safe_code
 from .models import Scope
-from .schemas import Clock, Day, Input, Instant, Output
+from .schemas import CenterBrief, Clock, Day, Input, Instant, Output, RegionOut, SpaceOut
 
 blp = make_blueprint("api_centers", "/centers", "Centers: search, details and day availability.")
 blueprints = (blp,)
@@ -20,31 +19,6 @@ MAX_SEARCH_RESULTS = 50
 
 
 # --- schemas ----------------------------------------------------------------------------------
-
-
-class RegionOut(Output):
-    code = ma.fields.String(required=True)
-    name_ko = ma.fields.String(required=True)
-    name_en = ma.fields.String(required=True)
-    sido_code = ma.fields.String(required=True)
-    sido_name_ko = ma.fields.String(required=True)
-    sido_name_en = ma.fields.String(required=True)
-
-
-class SpaceOut(Output):
-    id = ma.fields.Integer(required=True)
-    code = ma.fields.String(required=True)
-    kind = ma.fields.Enum(SpaceKind, by_value=True, required=True)
-    capacity = ma.fields.Integer(required=True)
-    features = ma.fields.List(ma.fields.String(), required=True)
-    is_active = ma.fields.Boolean(required=True)
-
-
-class CenterBrief(Output):
-    id = ma.fields.Integer(required=True)
-    code = ma.fields.String(required=True)
-    name_ko = ma.fields.String(required=True)
-    name_en = ma.fields.String(required=True)
 
 
 class CenterSummary(CenterBrief):
@@ -133,23 +107,6 @@ class AvailabilityOut(Output):
 # --- endpoints --------------------------------------------------------------------------------
 
 
-def _origin(user, args) -> tuple[tuple[float, float], object]:
-    """The point to search from: lat/lon, a 시군구 code, or the user's home region."""
-    if "lat" in args or "lon" in args:
-        if "lat" not in args or "lon" not in args:
-            missing = "lon" if "lat" in args else "lat"
-            raise Invalid(_("Give both lat and lon."), field=missing, rule="origin_incomplete")
-        return (args["lat"], args["lon"]), None
-    if "region" in args:
-        region = center_services.get_region_by_code(args["region"])
-    elif user.home_region_id:
-        region = center_services.get_region(user.home_region_id)
-    else:
-        raise Invalid(_("Your home region is not set: give lat and lon or a region code."), field="region",
-                      rule="origin_required")
-    return (region.lat, region.lon), region
-
-
 @blp.route("")
 @requires(Scope.READ)
 @blp.arguments(SearchArgs, location="query")
@@ -158,16 +115,18 @@ def search(args):
     """Open centers you may book with a space of ``kind`` at that date and time, nearest first.
 
     ``free_count`` 0 marks a full center nearby (join its waitlist); it never crowds out free ones.
+    A search that finds no free space counts as unmet demand for the planners, as on the web page;
+    ``date`` must lie in the booking window (today to the policy's last bookable day).
 
     Search from a point (``lat`` + ``lon``), a 시군구 code (``region``) or, with neither, your home region.
     """
-    user = me()
-    point, region = _origin(user, args)
-    matches = booking_services.search_centers(
-        point, args["date"], args["start"], args["end"], args["kind"], user,
-        attendees=args.get("attendees"), limit=args["limit"],
+    result = booking_search.find_centers(
+        me(), args["date"], args["start"], args["end"], args["kind"], region_code=args.get("region"),
+        lat=args.get("lat"), lon=args.get("lon"), attendees=args.get("attendees"), limit=args["limit"],
+        origin_field="region",
     )
-    return {"origin": {"lat": point[0], "lon": point[1], "region": region}, "items": matches}
+    lat, lon = result.origin
+    return {"origin": {"lat": lat, "lon": lon, "region": result.region}, "items": result.matches}
 
 
 @blp.route("/<code>")

@@ -111,8 +111,8 @@ class Api(SmorestApi):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
-def init_api(app: Flask) -> Api:
-    """Create the Api for ``app`` and register every domain's blueprint under /api/v1."""
+def new_api(app: Flask) -> Api:
+    """The Api for ``app`` (no endpoints yet): settings for the OpenAPI document, stored on the app."""
     app.config.setdefault("API_TITLE", "smartwork API")
     app.config.setdefault("API_VERSION", "1.0.0")
     app.config.setdefault("OPENAPI_VERSION", "3.0.3")
@@ -128,11 +128,6 @@ def init_api(app: Flask) -> Api:
     })
     # No OPENAPI_URL_PREFIX: the spec and the reference page are served by views.py, locally.
     api = Api(app)
-    from . import bookings, centers, me, operations, planning
-
-    for module in (centers, bookings, me, operations, planning):
-        for blueprint in module.blueprints:
-            api.register_blueprint(blueprint)
     app.extensions["smartwork_api"] = api
     return api
 

@@ -8,10 +8,9 @@ from ..auth.models import AgencyKind
 from ..bookings import services
 from ..bookings.models import NotificationKind
 from ..centers import services as center_services
-from .centers import RegionOut
 from .core import make_blueprint, me, requires
 from .models import Scope
-from .schemas import Instant, Output, PageArgs, page_of, paginate
+from .schemas import Instant, Output, PageArgs, RegionOut, page_of, paginate
 
 blp = make_blueprint("api_me", "/me", "Your profile and notifications.")
 blueprints = (blp,)

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask_babel import gettext as _
 
 from ..auth.models import Role
 from ..bookings.models import BookingStatus
 from ..centers import services as center_services
 from ..centers.models import Center, SpaceKind
-from ..errors import NotFound
 from ..operations import board as board_service
 from ..operations import reports
-from .bookings import SpaceBrief
-from .centers import CenterBrief, SpaceOut
 from .core import make_blueprint, me, requires, safe_code
 from .models import Scope
-from .schemas import Clock, Day, Input, Instant, Output
+from .schemas import CenterBrief, Clock, Day, Input, Instant, Output, SpaceBrief, SpaceOut
 
 blp = make_blueprint("api_operations", "/operations", "For center managers: live board and occupancy.")
 blueprints = (blp,)
@@ -26,10 +22,7 @@ MANAGERS = (Role.CENTER_MANAGER, Role.ADMIN)
 
 def _managed_center(code: str) -> Center:
     """The center if the user manages it; 404 otherwise, so a center's existence does not leak (as the pages)."""
-    center = center_services.get_center(safe_code(code))
-    if not center_services.can_manage_center(me(), center.id):
-        raise NotFound(_("You do not manage this center."), rule="center_not_found")
-    return center
+    return center_services.get_managed_center(me(), safe_code(code))
 
 
 # --- schemas ----------------------------------------------------------------------------------

@@ -1,4 +1,8 @@
-"""The API's shared fields and schemas: instants in Korea time, days, clock times, ids, problems, pages."""
+"""The API's shared fields and schemas: instants in Korea time, days, clock times, ids, problems, pages,
+and the small output schemas several domains nest (a region, a center, a space).
+
+Endpoint modules import shared schemas from here, never from each other.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from ..centers.models import SpaceKind
 from ..timeutils import SEOUL
 
 MAX_PER_PAGE = 100
@@ -112,6 +117,48 @@ class PageMeta(Output):
     page = ma.fields.Integer(required=True)
     per_page = ma.fields.Integer(required=True)
     next_page = ma.fields.Integer(required=True, allow_none=True)
+
+
+# --- shared output schemas (nested by several domains) -------------------------------------------
+
+
+class RegionOut(Output):
+    """A 시군구 (municipality) and its 시도."""
+
+    code = ma.fields.String(required=True)
+    name_ko = ma.fields.String(required=True)
+    name_en = ma.fields.String(required=True)
+    sido_code = ma.fields.String(required=True)
+    sido_name_ko = ma.fields.String(required=True)
+    sido_name_en = ma.fields.String(required=True)
+
+
+class SpaceOut(Output):
+    """A bookable space of a center."""
+
+    id = ma.fields.Integer(required=True)
+    code = ma.fields.String(required=True)
+    kind = ma.fields.Enum(SpaceKind, by_value=True, required=True)
+    capacity = ma.fields.Integer(required=True)
+    features = ma.fields.List(ma.fields.String(), required=True)
+    is_active = ma.fields.Boolean(required=True)
+
+
+class CenterBrief(Output):
+    """A center's code and names (where a booking or report belongs)."""
+
+    id = ma.fields.Integer(required=True)
+    code = ma.fields.String(required=True)
+    name_ko = ma.fields.String(required=True)
+    name_en = ma.fields.String(required=True)
+
+
+class SpaceBrief(Output):
+    """A space's id, code and kind (inside a booking)."""
+
+    id = ma.fields.Integer(required=True)
+    code = ma.fields.String(required=True)
+    kind = ma.fields.Enum(SpaceKind, by_value=True, required=True)
 
 
 _PAGE_SCHEMAS: dict[str, type[ma.Schema]] = {}

@@ -8,12 +8,10 @@ from flask_login import current_user, login_required
 
 from ..errors import SmartworkError
 from . import tokens
-from .core import API_PREFIX, init_api, spec_for
+from .core import API_PREFIX, spec_for
 from .forms import TokenForm
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-# Registering this blueprint also builds the JSON API (flask-smorest) on the same app.
-bp.record_once(lambda state: init_api(state.app))
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 

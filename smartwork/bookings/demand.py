@@ -1,7 +1,8 @@
 """Demand the booking engine could not serve: searches that found nothing.
 
-The booking search page calls ``record_search_miss`` when a search returns no free space;
-the planner console counts these rows as unmet demand per center and region.
+The search use case (``search.find_centers``, behind the web page and the JSON API alike) records
+one when a search returns no free space; the planner console counts these rows as unmet demand per
+center and region.
 """
 
 from __future__ import annotations

@@ -17,9 +17,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..centers.forms import SPACE_KIND_LABELS, WEEKDAY_LABELS
+from ..centers.labels import SPACE_KIND_LABELS, WEEKDAY_LABELS
 from ..centers.models import SpaceKind
-from .models import BookingStatus
 
 SLOT_MINUTES = 30
 # The 30-minute grid as "HH:MM" choices; a booking cannot run past midnight, so ends stop at 23:30.
@@ -31,13 +30,6 @@ WEEKDAY_CHOICES = [(str(index), label) for index, label in enumerate(WEEKDAY_LAB
 HOME_ORIGIN = "home"
 # The waitlist form shares a page with the booking form, so its fields carry a prefix.
 WAITLIST_PREFIX = "wl"
-STATUS_LABELS = {
-    BookingStatus.RESERVED: _l("Reserved"),
-    BookingStatus.CHECKED_IN: _l("Checked in"),
-    BookingStatus.COMPLETED: _l("Completed"),
-    BookingStatus.CANCELLED: _l("Cancelled"),
-    BookingStatus.RELEASED: _l("Released (no-show)"),
-}
 
 # Service refusals name their own fields; this maps them onto the fields of these forms.
 SERVICE_FIELDS = {

@@ -13,7 +13,7 @@ from ..auth.models import User, UserStatus
 from ..centers.models import Center, CenterStatus, Closure, Contract, Ownership, Space
 from ..errors import Conflict, Invalid, PermissionDenied
 from ..extensions import db
-from ..templating import localized_name
+from ..i18n import localized_name
 from ..timeutils import SEOUL, local_to_utc, to_local
 from .models import LIVE_STATUSES, Booking, BookingStatus
 

@@ -1,4 +1,9 @@
-"""Finding a place: centers near a point with free spaces, and a center's day grid."""
+"""Finding a place: centers near a point with free spaces, and a center's day grid.
+
+``find_centers`` is the search use case the web page and the JSON API both call: it owns the
+booking-window check, where the search starts from (``resolve_origin``) and the record of a search
+that found nothing (the planners' unmet demand).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 
 from ..auth.models import User
+from ..centers import services as center_services
 from ..centers.models import (
     Center,
     CenterStatus,
@@ -16,13 +22,16 @@ from ..centers.models import (
     Contract,
     OpeningHours,
     Ownership,
+    Region,
     Space,
     SpaceKind,
 )
 from ..centers.services import haversine_km
+from ..errors import Invalid
 from ..extensions import db
-from ..timeutils import SEOUL, local_to_utc
-from .models import LIVE_STATUSES, Booking
+from ..timeutils import SEOUL, local_to_utc, local_today, utcnow
+from . import demand
+from .models import Booking
 from .policies import closure_on, effective_policy, floor_to_grid
 
 # Free spaces are counted for this many of the nearest eligible centers at a time.
@@ -39,6 +48,15 @@ class CenterMatch:
     distance_km: float
     free_count: int
     best_space: Space | None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What a search found: the point it measured from, the 시군구 that point stands for, the matches."""
+
+    origin: tuple[float, float]
+    region: Region | None
+    matches: list[CenterMatch]
 
 
 @dataclass(frozen=True)
@@ -76,12 +94,7 @@ def _free_space_filter(starts_at: datetime, ends_at: datetime):
     """SQL: the space has no live booking overlapping [starts_at, ends_at)."""
     return ~(
         select(Booking.id)
-        .where(
-            Booking.space_id == Space.id,
-            Booking.status.in_(LIVE_STATUSES),
-            Booking.starts_at < ends_at,
-            Booking.ends_at > starts_at,
-        )
+        .where(Booking.space_id == Space.id, Booking.live_overlapping(starts_at, ends_at))
         .exists()
     )
 
@@ -187,11 +200,60 @@ def search_centers(origin: tuple[float, float], day: date, start: time, end: tim
     return [CenterMatch(centers[center_id], round(km, 1), free, best.get(center_id)) for km, center_id, free in scored]
 
 
+def booking_window(now: datetime | None = None) -> tuple[date, date]:
+    """First and last day a search may ask for (the default policy's booking window)."""
+    today = local_today(now)
+    return today, today + timedelta(days=effective_policy(None).max_days_ahead)
+
+
+def resolve_origin(user: User, *, region_code: str | None = None, lat: float | None = None,
+                   lon: float | None = None, field: str = "origin") -> tuple[tuple[float, float], Region | None]:
+    """Where a search starts: a point (lat and lon), else a 시군구 by code, else the user's home region.
+
+    Returns the (lat, lon) to measure distances from and the region it stands for (None for a bare
+    point). ``field`` names the input that should have given a place when the user has no home region.
+    """
+    if lat is not None or lon is not None:
+        if lat is None or lon is None:
+            raise Invalid(_("Give both lat and lon."), field="lon" if lon is None else "lat",
+                          rule="origin_incomplete")
+        return (lat, lon), None
+    if region_code:
+        region = center_services.get_region_by_code(region_code)
+    else:
+        region = center_services.get_region(user.home_region_id) if user.home_region_id else None
+        if region is None:
+            raise Invalid(_("Your home region is not set: pick a place to search from."), field=field,
+                          rule="origin_required")
+    return (region.lat, region.lon), region
+
+
+def find_centers(user: User, day: date, start: time, end: time, kind: SpaceKind, *,
+                 region_code: str | None = None, lat: float | None = None, lon: float | None = None,
+                 attendees: int | None = None, limit: int = 10, origin_field: str = "origin",
+                 now: datetime | None = None) -> SearchResult:
+    """The search use case of the web page and the API: window, origin, matches, and unmet demand.
+
+    Refuses a day outside the booking window (``Invalid`` on ``date``); a search that finds no free
+    space is recorded for the planners (telemetry: a failure to record never breaks the search).
+    """
+    now = now or utcnow()
+    first, last = booking_window(now)
+    if not first <= day <= last:
+        raise Invalid(_("Pick a date from %(first)s to %(last)s.", first=first.isoformat(), last=last.isoformat()),
+                      field="date", rule="outside_booking_window",
+                      allowed={"first": first.isoformat(), "last": last.isoformat()})
+    point, region = resolve_origin(user, region_code=region_code, lat=lat, lon=lon, field=origin_field)
+    matches = search_centers(point, day, start, end, kind, user, attendees=attendees, limit=limit, now=now)
+    if not any(match.free_count for match in matches):
+        demand.note_search_miss(day=day, user_id=user.id, origin=point, region_id=region.id if region else None,
+                                space_kind=kind, now=now)
+    return SearchResult(point, region, matches)
+
+
 def day_availability(center: Center, day: date, *, user: User | None = None, kind: SpaceKind | None = None,
                      now: datetime | None = None) -> DayGrid:
     """The center's spaces × slots for ``day``: free, taken, mine, closed or past; never names."""
-    from ..timeutils import utcnow
-
     now = now or utcnow()
     policy = effective_policy(center)
     hours = next((h for h in center.opening_hours if h.weekday == day.weekday()), None)
@@ -218,8 +280,7 @@ def day_availability(center: Center, day: date, *, user: User | None = None, kin
     day_start, day_end = local_to_utc(day, hours.opens_at), local_to_utc(day, hours.closes_at)
     bookings = db.session.execute(
         select(Booking.space_id, Booking.starts_at, Booking.ends_at, Booking.user_id, Booking.id).where(
-            Booking.center_id == center.id, Booking.status.in_(LIVE_STATUSES),
-            Booking.starts_at < day_end, Booking.ends_at > day_start,
+            Booking.center_id == center.id, Booking.live_overlapping(day_start, day_end),
         )
     ).all()
     by_space: dict[int, list] = {}

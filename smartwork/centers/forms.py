@@ -5,52 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
-from .models import CenterKind, CenterStatus, Ownership, SpaceKind
-
-OWNERSHIP_LABELS = {Ownership.PUBLIC: _l("Public"), Ownership.PRIVATE: _l("Private")}
-KIND_LABELS = {CenterKind.RESIDENTIAL: _l("Residential"), CenterKind.TRAVEL: _l("Travel hub")}
-SPACE_KIND_LABELS = {
-    SpaceKind.DESK: _l("Desk"),
-    SpaceKind.BOOTH: _l("Booth"),
-    SpaceKind.MEETING_ROOM: _l("Meeting room"),
-    SpaceKind.VIDEO_ROOM: _l("Video room"),
-}
-WEEKDAY_LABELS = [_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun")]
-# Space features are stored as short keys (seed: "monitor", "dual monitor", ...); spaces,
-# hyphens and underscores are equivalent, so "dual monitor" and "dual_monitor" read the same.
-FEATURE_LABELS = {
-    "monitor": _l("Monitor"),
-    "dual_monitor": _l("Dual monitors"),
-    "docking": _l("Laptop dock"),
-    "window": _l("Window seat"),
-    "standing": _l("Standing desk"),
-    "display": _l("Large display"),
-    "projector": _l("Projector"),
-    "whiteboard": _l("Whiteboard"),
-    "video": _l("Video conferencing"),
-    "video_conferencing": _l("Video conferencing"),
-    "phone": _l("Phone"),
-    "speakerphone": _l("Speakerphone"),
-    "printer": _l("Printer"),
-    "locker": _l("Locker"),
-    "quiet": _l("Quiet zone"),
-    "accessible": _l("Wheelchair accessible"),
-}
-
-
-def feature_label(key: str) -> object:
-    """The translated label of a space feature key; unknown keys are shown as stored."""
-    normalised = str(key).strip().lower().replace(" ", "_").replace("-", "_")
-    return FEATURE_LABELS.get(normalised, key)
-
-
-STATUS_LABELS = {
-    CenterStatus.PLANNED: _l("Planned"),
-    CenterStatus.UNDER_CONSTRUCTION: _l("Under construction"),
-    CenterStatus.OPEN: _l("Open"),
-    CenterStatus.SUSPENDED: _l("Suspended"),
-    CenterStatus.CLOSED: _l("Closed"),
-}
+from .labels import KIND_LABELS, OWNERSHIP_LABELS, STATUS_LABELS
 
 
 def _choices(labels: dict) -> list[tuple[str, object]]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from math import asin, cos, radians, sin, sqrt
 
+from flask_babel import gettext as _
 from sqlalchemy import Row, Select, case, func, select
 from sqlalchemy.orm import selectinload
 
@@ -172,6 +173,14 @@ def can_manage_center(user, center_id: int) -> bool:
         return False
     scope = managed_center_ids(user)
     return scope is None or center_id in scope
+
+
+def get_managed_center(user, code: str) -> Center:
+    """The center ``code`` if ``user`` manages it (or is an admin); NotFound otherwise, so existence does not leak."""
+    center = get_center(code)
+    if not can_manage_center(user, center.id):
+        raise NotFound(_("You do not manage this center."), rule="center_not_found")
+    return center
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,13 @@ from flask_login import login_required
 
 from ..timeutils import local_today
 from . import services
-from .forms import (
+from .forms import DirectoryFilterForm
+from .labels import (
     KIND_LABELS,
     OWNERSHIP_LABELS,
     SPACE_KIND_LABELS,
     STATUS_LABELS,
     WEEKDAY_LABELS,
-    DirectoryFilterForm,
     feature_label,
 )
 from .models import CenterKind, CenterStatus, Ownership, SpaceKind

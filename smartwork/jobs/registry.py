@@ -124,7 +124,7 @@ def anonymize_old_bookings(now: datetime) -> int:
 
 def prune_job_runs(now: datetime) -> int:
     """Forget job runs older than JOB_RUN_RETENTION_DAYS."""
-    from .services import prune_job_runs as service
+    from .retention import prune_job_runs as service
 
     return service(now=now)
 

@@ -1,9 +1,10 @@
-"""Retention: personal data in bookings older than the retention period is anonymized."""
+"""Retention: personal data in bookings older than the retention period is anonymized; old job runs are forgotten."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -12,6 +13,7 @@ from ..bookings.demand import SearchMiss
 from ..bookings.models import LIVE_STATUSES, Booking, Notification, Series, WaitlistEntry
 from ..extensions import db
 from ..timeutils import local_today, utcnow
+from .models import JobRun
 
 ANONYMOUS_AGENCY_CODE = "ANONYMIZED"
 ANONYMOUS_EMPLOYEE_NUMBER = "ANONYMIZED"
@@ -89,3 +91,12 @@ def anonymize_old_bookings(now: datetime | None = None, years: int = 3) -> int:
     )
     db.session.commit()
     return bookings or 0
+
+
+def prune_job_runs(now: datetime | None = None) -> int:
+    """Delete finished job runs older than JOB_RUN_RETENTION_DAYS; returns rows deleted."""
+    now = now or utcnow()
+    cutoff = now - timedelta(days=current_app.config["JOB_RUN_RETENTION_DAYS"])
+    result = db.session.execute(delete(JobRun).where(JobRun.started_at < cutoff))
+    db.session.commit()
+    return result.rowcount or 0

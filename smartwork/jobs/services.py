@@ -15,7 +15,7 @@ from time import perf_counter
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import case, delete, func, insert, literal, select, text, update
+from sqlalchemy import case, func, insert, literal, select, text, update
 from sqlalchemy.engine import Connection
 
 from ..database import UTCDateTime
@@ -23,6 +23,7 @@ from ..extensions import db
 from ..timeutils import utcnow
 from .models import JobRun, SchedulerLease
 from .registry import JOBS, JobSpec, get_job
+from .retention import prune_job_runs  # noqa: F401  (lives with the other retention rules; callers import it here)
 
 log = logging.getLogger(__name__)
 
@@ -68,15 +69,6 @@ def run_job(name: str, now: datetime | None = None, *, source: str = "cli") -> J
     run.error = error
     db.session.commit()
     return run
-
-
-def prune_job_runs(now: datetime | None = None) -> int:
-    """Delete finished job runs older than JOB_RUN_RETENTION_DAYS; returns rows deleted."""
-    now = now or utcnow()
-    cutoff = now - timedelta(days=current_app.config["JOB_RUN_RETENTION_DAYS"])
-    result = db.session.execute(delete(JobRun).where(JobRun.started_at < cutoff))
-    db.session.commit()
-    return result.rowcount or 0
 
 
 # --- the leader lock ----------------------------------------------------------------------------

@@ -7,15 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, PasswordField, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..centers.forms import SPACE_KIND_LABELS, WEEKDAY_LABELS
-from ..centers.models import ClosureKind
+from ..centers.labels import CLOSURE_KIND_LABELS, SPACE_KIND_LABELS, WEEKDAY_LABELS
 from .closures import POLICY_RANGES
-
-CLOSURE_KIND_LABELS = {
-    ClosureKind.MAINTENANCE: _l("Maintenance"),
-    ClosureKind.EVENT: _l("Event"),
-    ClosureKind.HOLIDAY: _l("Holiday"),
-}
 
 
 class ActionForm(FlaskForm):

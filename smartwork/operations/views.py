@@ -23,7 +23,7 @@ from ..audit import AuditEventType, record_audit_now
 from ..auth.models import Role
 from ..auth.permissions import has_role, role_required
 from ..centers import services as center_services
-from ..centers.forms import SPACE_KIND_LABELS, WEEKDAY_LABELS
+from ..centers.labels import CLOSURE_KIND_LABELS, SPACE_KIND_LABELS, WEEKDAY_LABELS
 from ..centers.models import Center, ClosureKind, SpaceKind
 from ..errors import NotFound, SmartworkError
 from ..extensions import limiter
@@ -31,7 +31,6 @@ from ..security import CSP
 from ..timeutils import to_local, utcnow
 from . import audit, board, closures, kiosk, qr, reports, spaces
 from .forms import (
-    CLOSURE_KIND_LABELS,
     ActionForm,
     ClosureForm,
     DeactivateForm,
@@ -54,10 +53,7 @@ def _me():
 
 def _center(code: str) -> Center:
     """The center if the signed-in user manages it; 404 otherwise, so existence does not leak."""
-    center = center_services.get_center(code)
-    if not center_services.can_manage_center(current_user, center.id):
-        raise NotFound(_("The page you asked for does not exist."), rule="center_not_found")
-    return center
+    return center_services.get_managed_center(current_user, code)
 
 
 def _put_error(form, error: SmartworkError) -> None:

@@ -6,7 +6,7 @@ from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.fields import MonthField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..centers.forms import OWNERSHIP_LABELS, STATUS_LABELS
+from ..centers.labels import OWNERSHIP_LABELS, STATUS_LABELS
 from ..centers.models import CenterStatus
 
 

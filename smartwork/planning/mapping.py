@@ -15,7 +15,7 @@ from pathlib import Path
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..centers.forms import OWNERSHIP_LABELS, STATUS_LABELS
+from ..centers.labels import OWNERSHIP_LABELS, STATUS_LABELS
 from ..centers.models import Center, CenterStatus, Ownership
 from ..extensions import db
 from .common import percent, seats_by_center

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..auth.models import User
-from ..centers.forms import STATUS_LABELS
+from ..centers.labels import STATUS_LABELS
 from ..centers.models import Center, CenterStatus, Ownership, Region, Space
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
@@ -128,7 +128,7 @@ def delete_target(actor: User, target_id: int) -> None:
 
 def targets_table() -> Table:
     """The plan as a table."""
-    from ..centers.forms import OWNERSHIP_LABELS
+    from ..centers.labels import OWNERSHIP_LABELS
 
     table = Table(
         "targets",

@@ -15,7 +15,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..centers.forms import KIND_LABELS, OWNERSHIP_LABELS
+from ..centers.labels import KIND_LABELS, OWNERSHIP_LABELS
 from ..centers.models import CenterKind, Ownership
 from ..errors import NotFound
 from ..timeutils import utcnow

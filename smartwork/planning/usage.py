@@ -14,7 +14,7 @@ from sqlalchemy import distinct, extract, func, select
 
 from ..bookings.demand import SearchMiss
 from ..bookings.models import WaitlistEntry, WaitlistStatus
-from ..centers.forms import KIND_LABELS
+from ..centers.labels import KIND_LABELS
 from ..centers.models import Center, CenterKind, Region
 from ..extensions import db
 from ..operations.models import OccupancyHourly

@@ -11,7 +11,7 @@ from flask_login import current_user
 from ..audit import AuditEventType, record_audit_now
 from ..auth.models import Role
 from ..auth.permissions import role_required
-from ..centers.forms import KIND_LABELS, OWNERSHIP_LABELS, STATUS_LABELS
+from ..centers.labels import KIND_LABELS, OWNERSHIP_LABELS, STATUS_LABELS
 from ..centers.models import CenterStatus, Ownership
 from ..errors import SmartworkError
 from ..timeutils import local_today

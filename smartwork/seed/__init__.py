@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..auth.models import Agency, User
-from ..centers.forms import SPACE_KIND_LABELS, STATUS_LABELS
+from ..centers.labels import SPACE_KIND_LABELS, STATUS_LABELS
 from ..centers.models import Center, Closure, Operator, Ownership, Region, Space
 from ..extensions import db
 from ..timeutils import local_to_utc, local_today, utcnow

@@ -13,7 +13,7 @@ from smartwork.api.models import ApiToken
 from smartwork.auth.models import UserStatus
 from smartwork.extensions import db
 from smartwork.timeutils import utcnow
-from tests.api.conftest import assert_problem, auth, bearer, local_iso, token_for, tomorrow
+from tests.api.town import assert_problem, auth, bearer, local_iso, token_for, tomorrow
 
 # Every API route with a method and a path that exists for the town (ids that exist or not: auth comes first).
 ROUTES = [
@@ -170,7 +170,7 @@ def test_session_post_needs_csrf_header_but_token_post_does_not(app_factory):
 
     app = app_factory(WTF_CSRF_ENABLED=True)
     with app.app_context():
-        from tests.api.conftest import build_town
+        from tests.api.town import build_town
 
         town = build_town()
         client = app.test_client()

@@ -16,7 +16,7 @@ from smartwork.auth.models import Role
 from smartwork.bookings import services
 from smartwork.extensions import db
 from tests import factories as f
-from tests.api.conftest import build_town, local_iso, token_for, tomorrow
+from tests.api.town import build_town, local_iso, token_for, tomorrow
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES_PER_OPERATION = 12

@@ -18,10 +18,12 @@ from smartwork.bookings import services
 from smartwork.bookings.models import Booking, BookingStatus, Notification, Series, WaitlistEntry
 from smartwork.centers.models import Center, Ownership, Region, Space, SpaceKind
 from smartwork.extensions import db
-from smartwork.timeutils import local_to_utc, local_today, utcnow
+from smartwork.timeutils import local_today, utcnow
+from tests import builders
 from tests import factories as f
 from tests.bookings.helpers import raw_booking
 from tests.bookings.test_journey import Forms, submit
+from tests.builders import at
 from tests.test_pages import audit
 
 ALL_DAY = (time(0, 0), time(23, 59))
@@ -73,15 +75,9 @@ def tomorrow() -> date:
     return local_today() + timedelta(days=1)
 
 
-def at(day: date, clock: str) -> object:
-    hour, minute = (int(part) for part in clock.split(":"))
-    return local_to_utc(day, time(hour, minute))
-
-
 def book(user: User, space: Space, day: date | None = None, start: str = "09:00", end: str = "18:00") -> Booking:
-    """Book through the service at the real current time."""
-    day = day or tomorrow()
-    return services.create_booking(user, space.id, at(day, start), at(day, end))
+    """Book through the service at the real current time (the pages read the wall clock)."""
+    return builders.book(user, space, day or tomorrow(), start, end, now=None)
 
 
 def form_for(day: date, start: str, end: str, **extra) -> dict:

@@ -199,3 +199,15 @@ def test_directory_text_is_matched_literally_not_as_a_wildcard(network):
     assert names(services.directory_query(services.DirectoryFilter(query="%"))) == set()
     assert names(services.directory_query(services.DirectoryFilter(query="_"))) == set()
     assert names(services.directory_query(services.DirectoryFilter(query="부산"))) == {"Busan one"}
+
+
+def test_get_managed_center_is_the_center_for_its_managers_and_admins_and_404_for_everyone_else(app):
+    center, other = f.center(code="mine"), f.center(code="theirs")
+    manager, admin, employee = f.manager_of(center), f.user(roles=(Role.ADMIN,)), f.user()
+    db.session.commit()
+    assert services.get_managed_center(manager, "mine") is center
+    assert services.get_managed_center(admin, "theirs") is other
+    for user, code in ((manager, "theirs"), (employee, "mine"), (manager, "nowhere")):
+        with pytest.raises(NotFound) as refused:
+            services.get_managed_center(user, code)
+        assert refused.value.rule == "center_not_found"

@@ -262,7 +262,7 @@ def test_korean_by_default_and_english_after_switching(client, network):
 
 
 def test_feature_labels_accept_spaces_hyphens_and_case(app):
-    from smartwork.centers.forms import feature_label
+    from smartwork.centers.labels import feature_label
 
     with app.test_request_context(headers={"Cookie": "smartwork_lang=en"}):
         forget_cached_locale()

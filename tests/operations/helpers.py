@@ -1,24 +1,25 @@
-"""Builders for the manager-console tests: a center with a manager, bookings at fixed local times."""
+"""Builders for the manager-console tests: a center with a manager, bookings at fixed local times.
+
+Instants and rows come from the shared builders (tests/builders.py); the console's scenario day is the
+Monday after the shared clock's TODAY, and ``at`` here takes the clock first because the day is implied.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from smartwork.bookings.models import Booking, BookingStatus
 from smartwork.centers.models import Center, Space, SpaceKind
-from smartwork.extensions import db
-from smartwork.timeutils import SEOUL, local_to_utc
-from tests import factories
+from tests import builders, factories
 
 # Monday 7 December 2026, 10:00 in Seoul.
-DAY = date(2026, 12, 7)
-NOW = local_to_utc(DAY, time(10, 0))
+DAY = builders.next_weekday(0)
+NOW = builders.at(DAY, "10:00")
 
 
 def at(hhmm: str, day: date = DAY) -> datetime:
-    """A local wall-clock time on ``day`` as an aware UTC instant."""
-    hours, minutes = (int(part) for part in hhmm.split(":"))
-    return datetime.combine(day, time(hours, minutes), tzinfo=SEOUL).astimezone(NOW.tzinfo)
+    """A local wall-clock time on ``day`` (the scenario day unless told) as an aware UTC instant."""
+    return builders.at(day, hhmm)
 
 
 def center_with_spaces(desks: int = 3, rooms: int = 0, **fields) -> Center:
@@ -37,13 +38,7 @@ def space(center: Center, code: str) -> Space:
 def booking(space_obj: Space, user, start: str, end: str, status: BookingStatus = BookingStatus.RESERVED,
             day: date = DAY, attendees: int | None = None, **fields) -> Booking:
     """Insert a booking row directly (the engine's rules are tested elsewhere)."""
-    obj = Booking(
-        space_id=space_obj.id, center_id=space_obj.center_id, user_id=user.id,
-        starts_at=at(start, day), ends_at=at(end, day), status=status, attendees=attendees,
-        created_at=NOW, **fields,
-    )
     if status in (BookingStatus.CHECKED_IN, BookingStatus.COMPLETED) and "checked_in_at" not in fields:
-        obj.checked_in_at = obj.starts_at
-    db.session.add(obj)
-    db.session.flush()
-    return obj
+        fields["checked_in_at"] = at(start, day)
+    return builders.insert_booking(space_obj, user, at(start, day), at(end, day), status, created_at=NOW,
+                                   attendees=attendees, **fields)

@@ -13,15 +13,17 @@ Regions (lat 37.5 unless noted; 0.1° of longitude ≈ 8.8 km here):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 from smartwork.auth.models import Role, User, UserStatus
 from smartwork.centers.models import Center, CenterKind, CenterStatus, Ownership, Region, SpaceKind
 from smartwork.extensions import db
 from tests import factories as f
+from tests.builders import at
 
-NOW = datetime(2026, 11, 15, 3, 0, tzinfo=UTC)  # 12:00 in Seoul, 2026-11-15
+# The planner's scenario day (tests/builders.py holds the booking tests' clock): noon in Seoul.
 TODAY = date(2026, 11, 15)
+NOW = at(TODAY, "12:00")  # 03:00 UTC
 
 SIDO = {
     "11": ("서울특별시", "Seoul"),

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from smartwork.bookings.demand import SearchMiss, record_search_miss
 from smartwork.bookings.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
-from smartwork.centers.forms import STATUS_LABELS
+from smartwork.centers.labels import STATUS_LABELS
 from smartwork.centers.models import CenterKind, CenterStatus, CenterStatusChange, Ownership, SpaceKind
 from smartwork.errors import Conflict, Invalid
 from smartwork.extensions import db

@@ -4,8 +4,7 @@ One blueprint; each module adds its routes to it: ``search`` (find, a center's d
 join the waitlist), ``mine`` (my bookings, check-in, calendar, notifications), ``recurring`` (series).
 """
 
-from flask import Blueprint
+from . import mine, recurring, search  # noqa: F401  (each registers its routes on bp)
+from .common import bp
 
-bp = Blueprint("bookings", __name__, url_prefix="/bookings")
-
-from . import mine, recurring, search  # noqa: E402,F401  (registers the routes on bp)
+__all__ = ["bp"]

@@ -1,18 +1,21 @@
-"""Helpers shared by the booking views: the signed-in user, refusals on forms, form times."""
+"""The booking pages' blueprint and the helpers its views share: the signed-in user, refusals on forms, form times."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from flask import request
+from flask import Blueprint, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...errors import SmartworkError
-from ...templating import localized_name
+from ...i18n import localized_name
 from ...timeutils import local_to_utc, local_today, to_local
 from ..forms import SERVICE_FIELDS, parse_clock
+
+# The views modules add their routes to it; the package imports them all (views/__init__.py).
+bp = Blueprint("bookings", "smartwork.bookings.views", url_prefix="/bookings")
 
 
 def current():

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from markupsafe import Markup, escape
 
-from ...centers.forms import SPACE_KIND_LABELS
+from ...centers.labels import SPACE_KIND_LABELS
 from ...timeutils import to_local
 from ..search import DayGrid
 

@@ -6,16 +6,16 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from ...centers.forms import SPACE_KIND_LABELS
+from ...centers.labels import SPACE_KIND_LABELS
 from ...centers.models import Space
 from ...database import read_first
 from ...errors import NotFound, SmartworkError
 from ...extensions import db
 from ...timeutils import to_local, utcnow
 from .. import services
-from ..forms import STATUS_LABELS, ActionForm
-from . import bp
-from .common import current
+from ..forms import ActionForm
+from ..labels import STATUS_LABELS
+from .common import bp, current
 
 # --- my bookings ------------------------------------------------------------------------------
 

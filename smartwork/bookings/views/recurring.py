@@ -10,16 +10,16 @@ from flask_babel import ngettext
 from flask_login import login_required
 
 from ...centers import services as center_services
-from ...centers.forms import SPACE_KIND_LABELS, WEEKDAY_LABELS
+from ...centers.labels import SPACE_KIND_LABELS, WEEKDAY_LABELS
 from ...centers.models import CenterStatus
 from ...errors import NotFound, SmartworkError
 from ...extensions import db, limiter
 from ...security import config_limit
 from ...timeutils import local_today, utcnow
 from .. import services
-from ..forms import STATUS_LABELS, ActionForm, SeriesForm, parse_clock
-from . import bp
-from .common import current, day_from_args, put_error
+from ..forms import ActionForm, SeriesForm, parse_clock
+from ..labels import STATUS_LABELS
+from .common import bp, current, day_from_args, put_error
 
 
 @bp.route("/series/new", methods=["GET", "POST"])

@@ -11,14 +11,14 @@ from flask_login import login_required
 
 from ...auth import services as auth_services
 from ...centers import services as center_services
-from ...centers.forms import SPACE_KIND_LABELS
+from ...centers.labels import SPACE_KIND_LABELS
 from ...centers.models import SpaceKind
 from ...database import read_first
 from ...errors import Invalid, NotFound, SmartworkError
 from ...extensions import limiter
 from ...security import config_limit
 from ...timeutils import local_today, to_local
-from .. import demand, services
+from .. import search, services
 from ..forms import (
     GRID_TIMES,
     HOME_ORIGIN,
@@ -31,8 +31,7 @@ from ..forms import (
     parse_clock,
 )
 from ..policies import effective_policy
-from . import bp
-from .common import booked_message, current, day_from_args, english, interval, put_error
+from .common import booked_message, bp, current, day_from_args, english, interval, put_error
 from .grid import grid_body
 
 # --- find -------------------------------------------------------------------------------------
@@ -52,23 +51,6 @@ def _origin_choices(user) -> dict:
     return choices
 
 
-def _origin_point(user, origin: str):
-    """The (lat, lon) to measure distances from, and the region it stands for."""
-    if origin == HOME_ORIGIN:
-        region = center_services.get_region(user.home_region_id) if user.home_region_id else None
-        if region is None:
-            raise Invalid(_("Your home region is not set: pick a place to search from."), field="origin")
-    else:
-        region = center_services.get_region_by_code(origin)
-    return (region.lat, region.lon), region
-
-
-def _booking_window() -> tuple[date, date]:
-    """First and last day a search may ask for (the default policy's booking window)."""
-    today = local_today()
-    return today, today + timedelta(days=effective_policy(None).max_days_ahead)
-
-
 def _find_form(user, formdata):
     form = FindForm(formdata=formdata)
     form.origin.choices = _origin_choices(user)
@@ -84,28 +66,18 @@ def _find_page(form, user, *, searched: bool, error: SmartworkError | None = Non
     """Search (when the form is valid) and render the results page (and a refusal, if any)."""
     matches, origin_region = [], None
     if searched and form.validate():
-        first, last = _booking_window()
-        if not first <= form.date.data <= last:
-            form.date.errors.append(
-                _("Pick a date from %(first)s to %(last)s.", first=first.isoformat(), last=last.isoformat())
+        origin = form.origin.data
+        try:
+            result = search.find_centers(
+                user, form.date.data, parse_clock(form.start.data), parse_clock(form.end.data),
+                SpaceKind(form.kind.data), region_code=None if origin == HOME_ORIGIN else origin,
+                attendees=form.attendees.data,
             )
-        else:
-            try:
-                point, origin_region = _origin_point(user, form.origin.data)
-                matches = services.search_centers(
-                    point, form.date.data, parse_clock(form.start.data), parse_clock(form.end.data),
-                    SpaceKind(form.kind.data), user, attendees=form.attendees.data,
-                )
-                if not any(match.free_count for match in matches):
-                    demand.note_search_miss(
-                        day=form.date.data, user_id=user.id, origin=point,
-                        region_id=origin_region.id if origin_region else None,
-                        space_kind=SpaceKind(form.kind.data),
-                    )
-            except NotFound:
-                form.origin.errors.append(_("Pick a place from the list."))
-            except SmartworkError as refusal:
-                put_error(form, refusal)
+            matches, origin_region = result.matches, result.region
+        except NotFound:
+            form.origin.errors.append(_("Pick a place from the list."))
+        except SmartworkError as refusal:
+            put_error(form, refusal)
     show_results = searched and not form.errors
     if error is not None:
         put_error(form, error)

@@ -1,102 +1,16 @@
-"""Every API route × role: what each person sees, ownership (404 for others), and each refusal's problem."""
+"""JSON API of bookings (api/bookings.py, notifications of api/me.py): each route × role, ownership
+(404 for others), and each refusal's problem document."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 
 import pytest
 
-from smartwork.bookings import services
 from smartwork.bookings.models import Booking
 from smartwork.extensions import db
-from tests import factories as f
-from tests.api.conftest import assert_problem, auth, local_iso, tomorrow
-
-
-def at(day, clock: str) -> datetime:
-    return datetime.fromisoformat(local_iso(day, clock))
-
-
-def book(user, space, start="09:00", end="10:00", day=None) -> Booking:
-    day = day or tomorrow()
-    return services.create_booking(user, space.id, at(day, start), at(day, end))
-
-
-def search_query(**extra) -> str:
-    params = {"date": tomorrow().isoformat(), "start": "09:00", "end": "10:00", **extra}
-    return "&".join(f"{key}={value}" for key, value in params.items())
-
-
-# --- centers ------------------------------------------------------------------------------------
-
-
-def test_search_near_a_point_finds_the_nearest_center_first(client, town):
-    response = client.get(f"/api/v1/centers?lat=37.56&lon=126.97&{search_query()}", headers=auth(town.employee))
-    assert response.status_code == 200
-    body = response.get_json()
-    codes = [item["center"]["code"] for item in body["items"]]
-    assert codes[0] == "hub" and "far" in codes
-    assert body["items"][0]["free_count"] == 2
-    assert body["items"][0]["best_space"]["kind"] == "desk"
-    assert body["origin"] == {"lat": 37.56, "lon": 126.97, "region": None}
-
-
-def test_search_by_region_code_and_by_home(client, town):
-    by_code = client.get(f"/api/v1/centers?region=11140&{search_query()}", headers=auth(town.other))
-    assert by_code.get_json()["origin"]["region"]["code"] == "11140"
-    by_home = client.get(f"/api/v1/centers?{search_query()}", headers=auth(town.employee))
-    assert by_home.get_json()["items"][0]["center"]["code"] == "hub"
-
-
-def test_search_counts_free_spaces_after_a_booking(client, town):
-    book(town.other, town.desk1)
-    body = client.get(f"/api/v1/centers?region=11140&{search_query()}", headers=auth(town.employee)).get_json()
-    hub = next(item for item in body["items"] if item["center"]["code"] == "hub")
-    assert hub["free_count"] == 1 and hub["best_space"]["id"] == town.desk2.id
-
-
-def test_search_refusals(client, town):
-    headers = auth(town.planner)  # the planner has no home region
-    assert_problem(client.get(f"/api/v1/centers?{search_query()}", headers=headers), 422, "origin_required",
-                   field="region")
-    assert_problem(client.get(f"/api/v1/centers?lat=37.5&{search_query()}", headers=headers), 422,
-                   "origin_incomplete", field="lon")
-    assert_problem(client.get(f"/api/v1/centers?region=99999&{search_query()}", headers=headers), 404,
-                   "region_not_found")
-    assert_problem(client.get(f"/api/v1/centers?region=11140&{search_query(kind='sofa')}", headers=headers), 422,
-                   "invalid_input", field="kind")
-    assert_problem(client.get(f"/api/v1/centers?lat=91&lon=0&{search_query()}", headers=headers), 422,
-                   "invalid_input", field="lat")
-    assert_problem(client.get(f"/api/v1/centers?region=11140&{search_query(limit=51)}", headers=headers), 422,
-                   "invalid_input", field="limit")
-
-
-def test_center_detail_and_unknown_center(client, town):
-    body = client.get("/api/v1/centers/hub", headers=auth(town.employee)).get_json()
-    assert body["code"] == "hub" and len(body["spaces"]) == 3
-    assert {h["weekday"] for h in body["opening_hours"]} == set(range(7))
-    assert body["opening_hours"][0]["opens_at"] == "00:00"
-    assert_problem(client.get("/api/v1/centers/nowhere", headers=auth(town.employee)), 404, "center_not_found")
-    assert_problem(client.get("/api/v1/centers/%C3%BC%20x", headers=auth(town.employee)), 404, "center_not_found")
-
-
-def test_availability_shows_mine_and_taken_but_never_who(client, town):
-    mine = book(town.employee, town.desk1, "09:00", "10:00")
-    book(town.other, town.desk2, "09:00", "10:00")
-    response = client.get(f"/api/v1/centers/hub/availability?date={tomorrow().isoformat()}&kind=desk",
-                          headers=auth(town.employee))
-    assert response.status_code == 200
-    body = response.get_json()
-    assert "박타인" not in response.get_data(as_text=True) and str(town.other.id) not in {
-        str(c["booking_id"]) for row in body["spaces"] for c in row["cells"]}
-    rows = {row["space"]["id"]: row["cells"] for row in body["spaces"]}
-    nine = local_iso(tomorrow(), "09:00")
-    cell = next(c for c in rows[town.desk1.id] if c["starts_at"] == nine)
-    assert cell == {"starts_at": nine, "ends_at": local_iso(tomorrow(), "09:30"), "state": "mine",
-                    "booking_id": mine.id}
-    taken = next(c for c in rows[town.desk2.id] if c["starts_at"] == nine)
-    assert taken["state"] == "taken" and taken["booking_id"] is None
-
+from tests.api.town import assert_problem, auth, book, local_iso, tomorrow
+from tests.builders import at
 
 # --- bookings -----------------------------------------------------------------------------------
 
@@ -297,14 +211,7 @@ def test_waitlist_join_list_leave(client, town):
     assert_problem(client.delete(f"/api/v1/waitlist/{entry['id']}", headers=headers), 409, "not_waiting")
 
 
-# --- me -----------------------------------------------------------------------------------------
-
-
-def test_profile_shows_roles_and_managed_centers(client, town):
-    employee = client.get("/api/v1/me", headers=auth(town.employee)).get_json()
-    assert employee["roles"] == ["employee"] and employee["home_region"]["code"] == "11140"
-    manager = client.get("/api/v1/me", headers=auth(town.manager)).get_json()
-    assert manager["roles"] == ["center_manager", "employee"] and manager["managed_centers"] == ["hub"]
+# --- notifications (/me) -------------------------------------------------------------------------
 
 
 def test_notifications_list_and_mark_read(client, town):
@@ -318,63 +225,6 @@ def test_notifications_list_and_mark_read(client, town):
     assert client.get("/api/v1/me/notifications", headers=headers).get_json()["unread"] == 0
     assert_problem(client.post("/api/v1/me/notifications/read", headers=auth(town.employee, ["read"])), 403,
                    "insufficient_scope")
-
-
-# --- operations and planning --------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("role", "status", "rule"), [
-    ("employee", 403, "role_required"), ("planner", 403, "role_required"), ("manager", 200, None),
-    ("other_manager", 404, "center_not_found"), ("admin", 200, None),
-])
-@pytest.mark.parametrize("what", ["board", "report"])
-def test_operations_by_role(client, town, role, status, rule, what):
-    response = client.get(f"/api/v1/operations/centers/hub/{what}", headers=auth(getattr(town, role)))
-    if status == 200:
-        assert response.status_code == 200
-        assert response.get_json()["center"]["code"] == "hub"
-    else:
-        assert_problem(response, status, rule)
-
-
-def test_board_lists_spaces_and_counts(client, town):
-    body = client.get("/api/v1/operations/centers/hub/board", headers=auth(town.manager)).get_json()
-    assert len(body["spaces"]) == 3
-    assert sum(body["counts"].values()) == 3
-
-
-def test_report_range_refusal(client, town):
-    response = client.get("/api/v1/operations/centers/hub/report?start=2026-02-01&end=2026-01-01",
-                          headers=auth(town.manager))
-    assert_problem(response, 422, "order", field="end")
-    ok = client.get("/api/v1/operations/centers/hub/report?start=2026-01-01&end=2026-01-31",
-                    headers=auth(town.manager)).get_json()
-    # No roll-up rows yet: nothing booked, nothing to divide by.
-    assert (ok["start"], ok["end"], ok["booked_minutes"], ok["utilization"]) == ("2026-01-01", "2026-01-31", 0, None)
-
-
-@pytest.mark.parametrize(("role", "status"), [
-    ("employee", 403), ("manager", 403), ("planner", 200), ("admin", 200),
-])
-@pytest.mark.parametrize("what", ["rollout", "coverage"])
-def test_planning_by_role(client, town, role, status, what):
-    response = client.get(f"/api/v1/planning/{what}", headers=auth(getattr(town, role)))
-    if status == 200:
-        assert response.status_code == 200
-    else:
-        assert_problem(response, 403, "role_required")
-
-
-def test_coverage_and_rollout_figures(client, town):
-    f.user(home=town.home)
-    db.session.commit()
-    coverage = client.get("/api/v1/planning/coverage", headers=auth(town.planner)).get_json()
-    region = next(r for r in coverage["regions"] if r["code"] == "11140")
-    assert region["within_near"] is True and region["people"] >= 3
-    assert coverage["total"]["people"] >= 3
-    rollout = client.get("/api/v1/planning/rollout", headers=auth(town.planner)).get_json()
-    assert rollout["total_open"] == 2
-    assert {gap["ownership"] for gap in rollout["gaps"]} == {"public", "private"}
 
 
 def test_unknown_field_is_named_even_beside_other_errors(client, town):

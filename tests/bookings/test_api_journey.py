@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from smartwork.bookings.policies import floor_to_grid
 from smartwork.timeutils import to_local, utcnow
-from tests.api.conftest import assert_problem, auth, local_iso, tomorrow
+from tests.api.town import assert_problem, auth, local_iso, tomorrow
 
 
 def test_token_only_journey(client, town):
