@@ -42,14 +42,17 @@ def status_writes(source: str) -> list[int]:
                     lines.append(node.lineno)
         elif isinstance(node, ast.Call):
             func = node.func
-            if isinstance(func, ast.Name) and func.id == "setattr" and len(node.args) == 3:
-                if isinstance(node.args[1], ast.Constant) and node.args[1].value == "status" and (
-                    _mentions(node.args[2], {"BookingStatus"})
-                ):
-                    lines.append(node.lineno)
-            if isinstance(func, ast.Attribute) and func.attr == "values" and _chain_updates_booking(node):
-                if any(k.arg == "status" or k.arg is None for k in node.keywords):
-                    lines.append(node.lineno)
+            sets_status = (
+                isinstance(func, ast.Name) and func.id == "setattr" and len(node.args) == 3
+                and isinstance(node.args[1], ast.Constant) and node.args[1].value == "status"
+                and _mentions(node.args[2], {"BookingStatus"})
+            )
+            updates_status = (
+                isinstance(func, ast.Attribute) and func.attr == "values" and _chain_updates_booking(node)
+                and any(k.arg == "status" or k.arg is None for k in node.keywords)
+            )
+            if sets_status or updates_status:
+                lines.append(node.lineno)
     return sorted(lines)
 
 
