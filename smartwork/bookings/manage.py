@@ -21,7 +21,7 @@ from ..timeutils import utcnow
 from . import transitions
 from .core import clean_reason, commit_and_deliver, load_booking, not_live_error, use_case
 from .models import Booking, BookingStatus
-from .periodic import cancel_future_bookings_for_center
+from .periodic import cancel_future_bookings_for_center, release_no_show
 from .policies import effective_policy, hhmm
 from .waitlist import free_spaces
 
@@ -63,7 +63,8 @@ def check_in_at_desk(actor: User, booking_id: int, now: datetime | None = None, 
 @use_case
 def mark_no_show(actor: User, booking_id: int, now: datetime | None = None, *,
                  center_id: int | None = None) -> Booking:
-    """A manager releases a reserved booking whose start has passed; the holder is told."""
+    """A manager releases a reserved booking whose start has passed: the scheduler's no-show rule
+    (the holder is told, the rest of the time goes to the waitlist)."""
     now = now or utcnow()
     booking = _managed_booking(actor, booking_id, center_id)
     if booking.status != BookingStatus.RESERVED:
@@ -71,8 +72,7 @@ def mark_no_show(actor: User, booking_id: int, now: datetime | None = None, *,
     if now < booking.starts_at:
         raise Conflict(_("A booking can be marked as a no-show only after it starts (%(start)s).",
                          start=hhmm(booking.starts_at)), rule="not_started")
-    notice = transitions.release(booking, now, hhmm(now), actor=actor)
-    commit_and_deliver([notice] if notice else [])
+    commit_and_deliver(release_no_show(booking, now, hhmm(now), actor))
     return booking
 
 

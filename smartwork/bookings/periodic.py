@@ -39,15 +39,25 @@ def release_no_shows(now: datetime | None = None) -> int:
         deadline = booking.starts_at + grace
         if deadline > now:
             continue
-        notice = transitions.release(booking, now, hhmm(deadline))
-        if notice is None:
-            continue
-        touched += 1
-        pending.append(notice)
-        if booking.ends_at > now:
-            pending += offer_freed(booking.center_id, booking.space.kind, now, booking.ends_at, now)
+        notices = release_no_show(booking, now, hhmm(deadline))
+        if notices:
+            touched += 1
+            pending += notices
     commit_and_deliver(pending)
     return touched
+
+
+def release_no_show(booking: Booking, now: datetime, deadline: str, actor: User | None = None
+                    ) -> list[Notification]:
+    """The one no-show rule (the scheduler's and the desk's): release the booking, tell the holder,
+    offer the rest of its time to the waitlist. Flushes; empty if someone released it already."""
+    notice = transitions.release(booking, now, deadline, actor=actor)
+    if notice is None:
+        return []
+    pending = [notice]
+    if booking.ends_at > now:
+        pending += offer_freed(booking.center_id, booking.space.kind, now, booking.ends_at, now)
+    return pending
 
 
 def complete_ended(now: datetime | None = None) -> int:

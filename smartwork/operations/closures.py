@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -21,7 +21,7 @@ from ..extensions import db
 from ..timeutils import local_today, to_local, utcnow
 from .audit import record_change
 
-Hours = dict[int, "tuple[time, time] | None"]
+Hours = affected.Hours
 MAX_CLOSURE_DAYS = 366
 REASON_MAX = 200
 

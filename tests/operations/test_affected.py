@@ -203,3 +203,15 @@ def test_every_row_of_the_report_and_csv_counts_hours_the_same_way(center):
     day_line = next(line for line in lines if line.startswith("day,"))
     kind_line = next(line for line in lines if line.startswith("kind,"))
     assert day_line.split(",")[3:5] == kind_line.split(",")[3:5] == ["4.50", "2.67"]
+
+
+def test_a_desk_no_show_offers_the_rest_of_the_time_to_the_waitlist_as_the_scheduler_does(app):
+    center = center_with_spaces(desks=1)
+    manager = factories.manager_of(center)
+    late = booking(space(center, "D01"), factories.user(), "09:30", "12:00")
+    entry = waiting(center, "10:30", "12:00", day=DAY)
+    db.session.commit()
+    board.mark_no_show(manager, center, late.id, NOW)
+    assert status_of(late) == BookingStatus.RELEASED
+    assert status_of(entry) == WaitlistStatus.FULFILLED  # the desk's no-show left it waiting
+    assert [kind for kind, _reason in notices(late.id)] == [NotificationKind.BOOKING_RELEASED]
