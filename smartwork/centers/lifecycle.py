@@ -17,6 +17,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import exists, select, update
 
+from ..errors import Invalid
 from ..extensions import db
 from ..timeutils import local_today, utcnow
 from .models import Center, CenterStatus, CenterStatusChange, Closure, ClosureKind, OpeningHours, Space
@@ -106,6 +107,24 @@ def claim_closings(today: date) -> list[StatusMove]:
         ).all()
         moves += [StatusMove(center_id, status, CenterStatus.CLOSED, closed_on) for center_id, closed_on in closed]
     return sorted(moves, key=lambda move: move.center_id)
+
+
+def mark_ready(center: Center, today: date) -> Center:
+    """Mark a not-yet-open center ready to open on its planned date (flushes; the caller commits).
+
+    A planner or the center's manager confirms it is fitted out; refused while nothing could be
+    booked there (no active space or no opening hours).
+    """
+    if center.status not in NOT_YET_OPEN:
+        raise Invalid(_("Only a planned center or one under construction can be marked ready."),
+                      rule="not_planned")
+    if not db.session.scalar(select(ready_to_open()).where(Center.id == center.id)):
+        raise Invalid(_("Give the center at least one active space and opening hours first."),
+                      rule="not_fitted_out")
+    if center.ready_on is None:
+        center.ready_on = today
+    db.session.flush()
+    return center
 
 
 def _record(moves: list[StatusMove], now: datetime) -> None:

@@ -15,6 +15,7 @@ from ..bookings import affected
 from ..bookings.core import commit_and_deliver, use_case
 from ..bookings.models import Booking
 from ..bookings.policies import effective_policy
+from ..centers.lifecycle import mark_ready
 from ..centers.models import Center, Closure, ClosureKind, OpeningHours
 from ..errors import Invalid, NotFound
 from ..extensions import db
@@ -193,6 +194,17 @@ def update_opening_hours(actor: User, center: Center, hours: Hours, now: datetim
                        "bookings": [_describe(o) for o in done]}, now)
     commit_and_deliver(pending)
     return center, [o.booking for o in done]
+
+
+def mark_center_ready(actor: User, center: Center, now: datetime | None = None) -> Center:
+    """The center's manager confirms a center not yet open is fitted out: it opens on its planned date."""
+    now = now or utcnow()
+    before = center.ready_on
+    mark_ready(center, local_today(now))
+    if before is None:
+        record_change(center.id, actor, "center_ready", "lifecycle", {"ready_on": center.ready_on.isoformat()}, now)
+    db.session.commit()
+    return center
 
 
 def validate_overrides(values: dict[str, int | None]) -> dict[str, int]:

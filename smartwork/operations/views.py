@@ -358,7 +358,7 @@ def _settings_page(center: Center, hours_form: HoursForm, policy_form: PolicyFor
     return render_template(
         "operations/settings.html", center=center, hours_form=hours_form, policy_form=policy_form,
         ranges=closures.POLICY_RANGES, defaults=closures.default_policy_values(), labels=_labels(),
-        hours_hits=hours_hits,
+        hours_hits=hours_hits, action_form=ActionForm(),
     ), status
 
 
@@ -410,6 +410,22 @@ def settings_hours(code: str):
         "Opening hours saved; %(num)d booking was cancelled and its holder notified.",
         "Opening hours saved; %(num)d bookings were cancelled and their holders notified.", len(cancelled)),
         "success")
+    return redirect(url_for(".settings", code=center.code), 303)
+
+
+@bp.post("/centers/<code>/ready")
+@manager_required
+def center_ready(code: str):
+    """Mark the (not yet open) center ready: the calendar opens it on its planned date."""
+    center = _center(code)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        closures.mark_center_ready(_me(), center, now=utcnow())
+    except SmartworkError as error:
+        flash(error.message, "error")
+    else:
+        flash(_("Marked ready: the center opens on its planned date."), "success")
     return redirect(url_for(".settings", code=center.code), 303)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from ..auth.models import User
 from ..centers.forms import STATUS_LABELS
-from ..centers.lifecycle import NOT_YET_OPEN, STOPS_BOOKINGS, TRANSITIONS, announce_stopped, ready_to_open
+from ..centers.lifecycle import STOPS_BOOKINGS, TRANSITIONS, announce_stopped, mark_ready
 from ..centers.models import Center, CenterStatus, CenterStatusChange, Region
 from ..errors import Invalid, NotFound
 from ..extensions import db
@@ -124,22 +124,12 @@ def change_center_status(
 
 
 def mark_center_ready(actor: User, center_id: int, now: datetime | None = None) -> Center:
-    """A planner confirms a not-yet-open center is fitted out: the calendar opens it on its planned date.
-
-    Refused while it has no active space or no opening hours (nothing could be booked).
-    """
+    """A planner confirms a not-yet-open center is fitted out: the calendar opens it on its planned date."""
     now = now or utcnow()
     center = db.session.get(Center, center_id, with_for_update=True)
     if center is None:
         raise NotFound(_("This center does not exist."), rule="center_not_found")
-    if center.status not in NOT_YET_OPEN:
-        raise Invalid(_("Only a planned center or one under construction can be marked ready."),
-                      rule="not_planned")
-    if not db.session.scalar(select(ready_to_open()).where(Center.id == center.id)):
-        raise Invalid(_("Give the center at least one active space and opening hours first."),
-                      rule="not_fitted_out")
-    if center.ready_on is None:
-        center.ready_on = local_today(now)
+    mark_ready(center, local_today(now))
     db.session.commit()
     forget_cached_overview()
     return center

@@ -126,6 +126,7 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     # Closing every day hits the employee's booking: the page lists it and asks to confirm (issue 16).
     "POST operations.settings_hours": (302, 403, 403, 200, 404, 403, 200),
     "POST operations.booking_cancel": (302, 403, 403, 422, 404, 403, 422),
+    "POST operations.center_ready": (302, 403, 403, 303, 404, 403, 303),
     "POST operations.booking_move": (302, 403, 403, 422, 404, 403, 422),
     "POST planning.center_ready": (302, 403, 403, 403, 403, 303, 303),
     "POST operations.settings_policy": (302, 403, 403, 303, 404, 403, 303),

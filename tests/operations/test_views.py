@@ -76,6 +76,7 @@ def routes(w) -> list[tuple[str, str, dict]]:
         ("GET", f"{base}/kiosk/free", {}),
         ("POST", f"{base}/kiosk/walk-in", {}),
         ("POST", f"{base}/kiosk/revoke", {}),
+        ("POST", f"{base}/ready", {}),
         ("GET", f"{base}/bookings/{b}", {}),
         ("POST", f"{base}/bookings/{b}/move", {"space_id": str(space(w["center"], "D02").id), "reason": "정비"}),
         ("POST", f"{base}/bookings/{b}/cancel", {"reason": "정비"}),
@@ -316,3 +317,19 @@ def test_manager_moves_then_cancels_one_booking_with_a_reason(client, world):
     assert "history-booking_moved" in history and "history-booking_cancelled" in history and "행사 준비" in history
     other = world["other"]
     assert client.get(f"/operations/centers/{other.code}/bookings/{later.id}").status_code == 404
+
+
+def test_the_manager_marks_a_planned_center_ready_on_the_settings_page(client, app, fixed_now):
+    from smartwork.centers.models import Center, CenterStatus
+    from smartwork.operations.console_models import ChangeLog
+
+    center = center_with_spaces(desks=1, code="hanam", status=CenterStatus.PLANNED, opened_on=None)
+    manager = factories.manager_of(center)
+    db.session.commit()
+    factories.login(client, manager)
+    page = client.get("/operations/centers/hanam/settings").get_data(as_text=True)
+    assert "/operations/centers/hanam/ready" in page
+    assert client.post("/operations/centers/hanam/ready").status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Center, center.id).ready_on == DAY
+    assert db.session.scalar(select(ChangeLog.action).where(ChangeLog.center_id == center.id)) == "center_ready"
