@@ -198,12 +198,19 @@ def detail(booking_id: int):
     return services.get_booking_for(me(), booking_id)
 
 
+class CancelIn(Input):
+    reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=200),
+                              metadata={"description": "Why (a manager cancelling someone's booking); "
+                                                       "the holder reads it."})
+
+
 @blp.route(f"/<{ID_PATH}:booking_id>/cancel", methods=["POST"])
 @requires(Scope.BOOK)
+@blp.arguments(CancelIn, required=False)
 @blp.response(200, BookingOut)
-def cancel(booking_id: int):
-    """Cancel a booking before it starts."""
-    return services.cancel_booking(me(), booking_id)
+def cancel(data: dict, booking_id: int):
+    """Cancel a booking before it starts (a body with a reason is optional)."""
+    return services.cancel_booking(me(), booking_id, reason=(data or {}).get("reason", ""))
 
 
 @blp.route("/check-in", methods=["POST"])

@@ -36,7 +36,7 @@ class HourOut(Output):
 class BoardRowOut(Output):
     space = ma.fields.Nested(SpaceOut, required=True)
     state = ma.fields.String(required=True,
-                             validate=ma.validate.OneOf(["free", "reserved", "occupied", "out_of_service"]))
+                             validate=ma.validate.OneOf(["free", "reserved", "occupied", "out_of_service", "closed"]))
     current_booking_id = ma.fields.Integer(allow_none=True, required=True)
     hours = ma.fields.List(ma.fields.Nested(HourOut), required=True)
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from ..auth.models import User
 from ..centers.models import Center, Space
 from ..database import commit_keeping_loaded, reads_only_from_now, writing
-from ..errors import Conflict, NotFound, SmartworkError
+from ..errors import Conflict, Invalid, NotFound, SmartworkError
 from ..extensions import db
 from . import notifications
 from .models import Booking, BookingStatus, Notification
@@ -144,6 +144,18 @@ def status_label(status: BookingStatus) -> str:
         BookingStatus.CANCELLED: _("cancelled"),
         BookingStatus.RELEASED: _("released (no-show)"),
     }[status]
+
+
+REASON_MAX = 200
+
+
+def clean_reason(reason: str | None) -> str:
+    """A manager's reason as the holder will read it: one line, at most REASON_MAX characters."""
+    reason = " ".join((reason or "").split())
+    if len(reason) > REASON_MAX:
+        raise Invalid(_("Give a reason of at most %(max)d characters.", max=REASON_MAX), field="reason",
+                      rule="bad_reason")
+    return reason
 
 
 DEADLOCK_RETRIES = 2

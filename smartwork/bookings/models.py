@@ -262,6 +262,16 @@ class WaitlistEntry(db.Model):
     center: Mapped[Center] = relationship()
     booking: Mapped[Booking | None] = relationship()
 
+    @classmethod
+    def overlapping(cls, starts_at, ends_at):
+        """SQL condition: the entry's [starts_at, ends_at) meets the half-open range, whatever its status."""
+        return (cls.starts_at < ends_at) & (cls.ends_at > starts_at)
+
+    @classmethod
+    def waiting_overlapping(cls, starts_at, ends_at):
+        """SQL condition: a waiting entry overlapping [starts_at, ends_at)."""
+        return (cls.status == WaitlistStatus.WAITING) & cls.overlapping(starts_at, ends_at)
+
 
 class Notification(db.Model):
     """An in-app message to a user, also sent by e-mail; the text is rendered from kind + params."""

@@ -12,25 +12,14 @@ from ..auth.models import User
 from ..centers.services import can_manage_center
 from ..errors import PermissionDenied
 from ..extensions import db
-from ..timeutils import local_day_bounds, utcnow
-from . import notifications
+from ..timeutils import utcnow
+from . import affected, notifications, transitions
 from .core import commit_and_deliver
-from .models import Booking, BookingStatus, Notification, NotificationKind, WaitlistEntry, WaitlistStatus
+from .models import Booking, BookingStatus, Notification, NotificationKind
 from .policies import effective_policy, hhmm
 from .waitlist import offer_freed
 
 DEFAULT_REMINDER_LEAD = timedelta(minutes=60)
-
-
-def _claim(booking_id: int, from_status: BookingStatus, **values) -> bool:
-    """Move one booking out of ``from_status``; False if someone else already did."""
-    result = db.session.execute(
-        update(Booking)
-        .where(Booking.id == booking_id, Booking.status == from_status)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount)
 
 
 def release_no_shows(now: datetime | None = None) -> int:
@@ -50,29 +39,32 @@ def release_no_shows(now: datetime | None = None) -> int:
         deadline = booking.starts_at + grace
         if deadline > now:
             continue
-        if not _claim(booking.id, BookingStatus.RESERVED, status=BookingStatus.RELEASED, released_at=now):
-            continue
-        touched += 1
-        db.session.refresh(booking)
-        pending.append(notifications.queue(booking.user, NotificationKind.BOOKING_RELEASED, booking,
-                                           deadline=hhmm(deadline)))
-        if booking.ends_at > now:
-            pending += offer_freed(booking.center_id, booking.space.kind, now, booking.ends_at, now)
+        notices = release_no_show(booking, now, hhmm(deadline))
+        if notices:
+            touched += 1
+            pending += notices
     commit_and_deliver(pending)
     return touched
 
 
+def release_no_show(booking: Booking, now: datetime, deadline: str, actor: User | None = None
+                    ) -> list[Notification]:
+    """The one no-show rule (the scheduler's and the desk's): release the booking, tell the holder,
+    offer the rest of its time to the waitlist. Flushes; empty if someone released it already."""
+    notice = transitions.release(booking, now, deadline, actor=actor)
+    if notice is None:
+        return []
+    pending = [notice]
+    if booking.ends_at > now:
+        pending += offer_freed(booking.center_id, booking.space.kind, now, booking.ends_at, now)
+    return pending
+
+
 def complete_ended(now: datetime | None = None) -> int:
     """Complete checked-in bookings whose end has passed (one conditional UPDATE)."""
-    now = now or utcnow()
-    result = db.session.execute(
-        update(Booking)
-        .where(Booking.status == BookingStatus.CHECKED_IN, Booking.ends_at <= now)
-        .values(status=BookingStatus.COMPLETED, checked_out_at=Booking.ends_at)
-        .execution_options(synchronize_session=False)
-    )
+    completed = transitions.complete_ended(now or utcnow())
     db.session.commit()
-    return result.rowcount or 0
+    return completed
 
 
 def send_due_reminders(now: datetime | None = None, lead: timedelta | None = None) -> int:
@@ -117,26 +109,13 @@ def cancel_future_bookings_for_center(
     center_id: int, reason: str, actor: User | None = None, now: datetime | None = None,
     *, day: date | None = None, until: date | None = None,
 ) -> int:
-    """Cancel the center's reserved bookings that have not ended (only days day..until if given)."""
+    """Cancel the center's reserved bookings that have not ended (only days day..until if given),
+    and its waiting entries then; each holder is told once."""
     now = now or utcnow()
     if actor is not None and not can_manage_center(actor, center_id):
         raise PermissionDenied(_("You do not manage this center."), rule="not_center_manager")
-    stmt = select(Booking).where(
-        Booking.center_id == center_id, Booking.status == BookingStatus.RESERVED, Booking.ends_at > now
-    )
-    waiting = update(WaitlistEntry).where(
-        WaitlistEntry.center_id == center_id, WaitlistEntry.status == WaitlistStatus.WAITING
-    )
-    if day is not None:
-        start, _end = local_day_bounds(day)
-        _start, end = local_day_bounds(until or day)
-        stmt = stmt.where(Booking.starts_at < end, Booking.ends_at > start)
-        waiting = waiting.where(WaitlistEntry.starts_at < end, WaitlistEntry.ends_at > start)
-    pending: list[Notification] = []
-    for booking in list(db.session.scalars(stmt.order_by(Booking.starts_at))):
-        if _claim(booking.id, BookingStatus.RESERVED, status=BookingStatus.CANCELLED, cancelled_at=now):
-            pending.append(notifications.queue(booking.user, NotificationKind.CENTER_CLOSED, booking,
-                                               reason=reason))
-    db.session.execute(waiting.values(status=WaitlistStatus.CANCELLED).execution_options(synchronize_session=False))
+    hits = affected.hit_by_center_stop(center_id, now, day=day, until=until)
+    done, pending = affected.settle(hits, affected.Cause.CENTER_STOP, reason, now, actor)
+    affected.cancel_waiting(center_id, now, span=affected.closure_days_span(day, until or day) if day else None)
     commit_and_deliver(pending)
-    return len(pending)
+    return len(done)

@@ -15,7 +15,7 @@ from ..errors import Conflict, Invalid, PermissionDenied
 from ..extensions import db
 from ..i18n import localized_name
 from ..timeutils import SEOUL, local_to_utc, to_local
-from .models import LIVE_STATUSES, Booking, BookingStatus
+from .models import Booking, BookingStatus
 
 
 @dataclass(frozen=True)
@@ -284,9 +284,7 @@ def booked_minutes_in_week(user_id: int, day: date, exclude_id: int | None = Non
     rows = db.session.execute(
         select(Booking.id, Booking.starts_at, Booking.ends_at).where(
             Booking.user_id == user_id,
-            Booking.status.in_(LIVE_STATUSES),
-            Booking.starts_at < end,
-            Booking.ends_at > start,
+            Booking.live_overlapping(start, end),
         )
     )
     return sum(
@@ -320,9 +318,7 @@ def overlapping_live(column, value: int, starts_at: datetime, ends_at: datetime)
         select(Booking)
         .where(
             column == value,
-            Booking.status.in_(LIVE_STATUSES),
-            Booking.starts_at < ends_at,
-            Booking.ends_at > starts_at,
+            Booking.live_overlapping(starts_at, ends_at),
         )
         .order_by(Booking.starts_at)
         .limit(1)

@@ -13,7 +13,7 @@ from ..centers.services import can_manage_center
 from ..errors import Invalid, NotFound, SmartworkError
 from ..extensions import db
 from ..timeutils import local_to_utc, to_local
-from . import notifications
+from . import notifications, transitions
 from .core import commit_and_deliver, lock_user_and_space, place_booking
 from .models import Booking, BookingStatus, Notification, NotificationKind, Series, SeriesStatus
 from .policies import effective_policy
@@ -141,14 +141,13 @@ def cancel_rest(actor: User, series_id: int, now: datetime) -> int:
         select(Booking).where(Booking.series_id == series_id, Booking.status == BookingStatus.RESERVED,
                               Booking.starts_at > now).with_for_update(of=Booking)
     ))
-    for booking in future:
-        booking.status = BookingStatus.CANCELLED
-        booking.cancelled_at = now
+    reason = _("the rest of the series was cancelled")
+    # One notice for the whole series (on its first date), not one per date.
+    pending: list[Notification] = [
+        notice for index, booking in enumerate(future)
+        if (notice := transitions.cancel(booking, now, actor=actor, reason=reason, notify=index == 0))
+    ]
     db.session.flush()
-    pending: list[Notification] = []
-    if future:
-        pending.append(notifications.queue(series.user, NotificationKind.BOOKING_CANCELLED, future[0],
-                                           reason=_("the rest of the series was cancelled")))
     for booking in future:
         pending += offer_freed(booking.center_id, booking.space.kind, booking.starts_at, booking.ends_at, now)
     commit_and_deliver(pending)

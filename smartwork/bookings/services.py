@@ -11,7 +11,10 @@ Public API (views, the JSON API, the CLI and the scheduler call only these):
   feed_status
 - list_notifications, unread_count, mark_notifications_read
 - periodic (scheduler): release_no_shows, complete_ended, send_due_reminders, extend_series,
-  expire_waitlist, cancel_future_bookings_for_center
+  expire_waitlist, cancel_bookings_of_stopped_centers
+- a manager's changes: cancel_booking(reason=…), check_in_at_desk, mark_no_show, move_booking,
+  move_targets; cancel_future_bookings_for_center (also run on the centers' "stopped taking
+  bookings" signal)
 """
 
 from __future__ import annotations
@@ -31,12 +34,15 @@ from ..errors import Conflict, Invalid, NotFound, PermissionDenied
 from ..extensions import db
 from ..timeutils import local_to_utc, utcnow
 from . import calendar as _calendar
+from . import manage as _manage
 from . import notifications as _notifications
 from . import periodic as _periodic
 from . import search as _search
 from . import series as _series
+from . import transitions as _transitions
 from . import waitlist as _waitlist
 from .core import (
+    clean_reason,
     commit_and_deliver,
     load_booking,
     lock_user_and_space,
@@ -187,11 +193,16 @@ def _may_act_on(actor: User, booking: Booking) -> bool:
 
 
 @use_case
-def cancel_booking(actor: User, booking_id: int, now: datetime | None = None) -> Booking:
-    """Cancel a booking before it starts (owner, the booker, or a manager of the center)."""
+def cancel_booking(actor: User, booking_id: int, now: datetime | None = None, *, reason: str = "",
+                   center_id: int | None = None) -> Booking:
+    """Cancel a booking before it starts (owner, the booker, or a manager of the center).
+
+    ``reason`` (a manager's, at most 200 characters) is shown to the holder; ``center_id`` limits
+    the booking to that center (the manager console), else NotFound.
+    """
     now = now or utcnow()
     booking = load_booking(booking_id, lock=True)
-    if not _may_act_on(actor, booking):
+    if not _may_act_on(actor, booking) or center_id not in (None, booking.center_id):
         raise NotFound(f"booking {booking_id}", rule="booking_not_found")
     if not booking.is_live:
         raise not_live_error(booking)
@@ -201,10 +212,9 @@ def cancel_booking(actor: User, booking_id: int, now: datetime | None = None) ->
               start=hhmm(booking.starts_at)),
             rule="cancel_after_start", allowed={"cancel_before": booking.starts_at.isoformat()},
         )
-    booking.status = BookingStatus.CANCELLED
-    booking.cancelled_at = now
+    reason = clean_reason(reason)
+    pending = [_transitions.cancel(booking, now, actor=actor, reason=reason)]
     db.session.flush()
-    pending = [_notifications.queue(booking.user, NotificationKind.BOOKING_CANCELLED, booking)]
     pending += _waitlist.offer_freed(booking.center_id, booking.space.kind, booking.starts_at, booking.ends_at, now)
     commit_and_deliver(pending)
     return booking
@@ -271,8 +281,7 @@ def check_in(user: User, space_id: int, now: datetime | None = None) -> Booking:
     if status.state == "checked_in":
         return booking
     if status.state == "open":
-        booking.status = BookingStatus.CHECKED_IN
-        booking.checked_in_at = now
+        _transitions.check_in(booking, now, actor=user)
         db.session.commit()
         return booking
     if status.state == "too_early":
@@ -291,11 +300,14 @@ def check_in(user: User, space_id: int, now: datetime | None = None) -> Booking:
 
 
 @use_case
-def check_out(user: User, booking_id: int, now: datetime | None = None) -> Booking:
-    """Check out (early): the booking ends now, rounded up to the grid, and is completed."""
+def check_out(user: User, booking_id: int, now: datetime | None = None, *, center_id: int | None = None) -> Booking:
+    """Check out (early): the booking ends now, rounded up to the grid, and is completed.
+
+    The holder, the booker or a manager of the center (``center_id``: only that center's bookings).
+    """
     now = now or utcnow()
     booking = load_booking(booking_id, lock=True)
-    if not _may_act_on(user, booking):
+    if not _may_act_on(user, booking) or center_id not in (None, booking.center_id):
         raise NotFound(f"booking {booking_id}", rule="booking_not_found")
     if booking.status != BookingStatus.CHECKED_IN:
         if booking.status == BookingStatus.RESERVED:
@@ -304,10 +316,7 @@ def check_out(user: User, booking_id: int, now: datetime | None = None) -> Booki
     slot = effective_policy(booking.center).slot_minutes
     new_end = max(ceil_to_grid(now, slot), booking.starts_at + timedelta(minutes=slot))
     freed_from, freed_until = new_end, booking.ends_at
-    booking.status = BookingStatus.COMPLETED
-    booking.checked_out_at = now
-    if new_end < booking.ends_at:
-        booking.ends_at = new_end
+    _transitions.check_out(booking, now, new_end, actor=user)
     db.session.flush()
     pending: list[Notification] = []
     if freed_from < freed_until:
@@ -442,4 +451,12 @@ def extend_series(now: datetime | None = None) -> int:
 
 
 expire_waitlist = use_case(_periodic.expire_waitlist)
-cancel_future_bookings_for_center = use_case(_periodic.cancel_future_bookings_for_center)
+
+# --- a manager's changes, and a center that stops taking bookings ---------------------------
+
+check_in_at_desk = _manage.check_in_at_desk
+mark_no_show = _manage.mark_no_show
+move_booking = _manage.move_booking
+move_targets = _manage.move_targets
+cancel_future_bookings_for_center = _manage.cancel_future_bookings_for_center
+cancel_bookings_of_stopped_centers = _manage.cancel_bookings_of_stopped_centers

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..timeutils import to_local
 from . import notifications
 from .core import lock_user_and_space, place_booking
-from .models import LIVE_STATUSES, Booking, Notification, NotificationKind, WaitlistEntry, WaitlistStatus
+from .models import Booking, Notification, NotificationKind, WaitlistEntry, WaitlistStatus
 from .policies import (
     check_attendees,
     check_bookable_space,
@@ -34,9 +34,7 @@ def free_spaces(center_id: int, kind: SpaceKind, starts_at: datetime, ends_at: d
         select(Booking.id)
         .where(
             Booking.space_id == Space.id,
-            Booking.status.in_(LIVE_STATUSES),
-            Booking.starts_at < ends_at,
-            Booking.ends_at > starts_at,
+            Booking.live_overlapping(starts_at, ends_at),
         )
         .exists()
     )
@@ -81,9 +79,7 @@ def join(user: User, center_id: int, kind: SpaceKind, starts_at: datetime, ends_
             WaitlistEntry.user_id == user.id,
             WaitlistEntry.center_id == center_id,
             WaitlistEntry.space_kind == kind,
-            WaitlistEntry.status == WaitlistStatus.WAITING,
-            WaitlistEntry.starts_at < ends_at,
-            WaitlistEntry.ends_at > starts_at,
+            WaitlistEntry.waiting_overlapping(starts_at, ends_at),
         )
     )
     if duplicate is not None:
@@ -104,9 +100,7 @@ def offer_freed(center_id: int, kind: SpaceKind, starts_at: datetime, ends_at: d
             .where(
                 WaitlistEntry.center_id == center_id,
                 WaitlistEntry.space_kind == kind,
-                WaitlistEntry.status == WaitlistStatus.WAITING,
-                WaitlistEntry.starts_at < ends_at,
-                WaitlistEntry.ends_at > starts_at,
+                WaitlistEntry.waiting_overlapping(starts_at, ends_at),
                 WaitlistEntry.starts_at > now,
             )
             .order_by(WaitlistEntry.created_at, WaitlistEntry.id)

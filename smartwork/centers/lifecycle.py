@@ -1,8 +1,9 @@
-"""A center's calendar: opening on its planned date when ready, closing on its closing date,
-and public holidays as closures. Each service is idempotent (conditional updates).
+"""A center's lifecycle, owned here: the allowed moves, the calendar (opening a ready center on
+its planned date, closing on its closing date), public holidays as closures, and the
+"stopped taking bookings" announcement. Each calendar service is idempotent (conditional updates).
 
-Cancelling a closed center's bookings belongs to the bookings domain, and the status history
-to planning; the scheduler's job (``jobs.lifecycle``) joins them to the claims made here.
+Centers never import bookings: when a center stops taking bookings (closed or suspended), this
+module sends ``stopped_taking_bookings`` and the bookings domain cancels what it held.
 """
 
 from __future__ import annotations
@@ -11,15 +12,41 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import holidays
+from blinker import Namespace
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import exists, select, update
 
+from ..errors import Invalid
 from ..extensions import db
 from ..timeutils import local_today, utcnow
-from .models import Center, CenterStatus, Closure, ClosureKind, OpeningHours, Space
+from .models import Center, CenterStatus, CenterStatusChange, Closure, ClosureKind, OpeningHours, Space
 
 NOT_YET_OPEN = (CenterStatus.PLANNED, CenterStatus.UNDER_CONSTRUCTION)
 # Centers that take, or will take, bookings and so need the holidays as closures.
 HOLIDAY_STATUSES = (CenterStatus.OPEN, CenterStatus.PLANNED, CenterStatus.UNDER_CONSTRUCTION)
+# Which lifecycle moves are allowed; suspended centers may reopen.
+TRANSITIONS: dict[CenterStatus, tuple[CenterStatus, ...]] = {
+    CenterStatus.PLANNED: (CenterStatus.UNDER_CONSTRUCTION,),
+    CenterStatus.UNDER_CONSTRUCTION: (CenterStatus.OPEN,),
+    CenterStatus.OPEN: (CenterStatus.SUSPENDED, CenterStatus.CLOSED),
+    CenterStatus.SUSPENDED: (CenterStatus.OPEN, CenterStatus.CLOSED),
+    CenterStatus.CLOSED: (),
+}
+# The statuses in which a center takes no bookings.
+STOPS_BOOKINGS = (CenterStatus.SUSPENDED, CenterStatus.CLOSED)
+
+_signals = Namespace()
+# Sent after the status change is committed; kwargs: center_id, status, now. Bookings cancel the
+# center's future bookings and waiting entries and tell each holder.
+stopped_taking_bookings = _signals.signal("center-stopped-taking-bookings")
+
+
+def announce_stopped(center_id: int, status: CenterStatus, now: datetime) -> int:
+    """Tell the domains above that the center takes no more bookings (after the commit);
+    returns the rows the receivers touched (bookings cancelled)."""
+    results = stopped_taking_bookings.send(Center, center_id=center_id, status=status, now=now)
+    return sum(value for _receiver, value in results if isinstance(value, int))
 
 
 def ready_to_open():
@@ -40,7 +67,7 @@ class StatusMove:
 
 
 def claim_openings(today: date) -> list[StatusMove]:
-    """Open ready centers whose opening date has arrived (flushes only; the caller commits).
+    """Open centers marked ready whose opening date has arrived (flushes only; the caller commits).
 
     The conditional UPDATE is the claim: a center opens once, whoever runs this.
     """
@@ -52,6 +79,8 @@ def claim_openings(today: date) -> list[StatusMove]:
                 Center.status == status,
                 Center.planned_open_on.is_not(None),
                 Center.planned_open_on <= today,
+                Center.ready_on.is_not(None),
+                Center.ready_on <= today,
                 Center.closed_on.is_(None) | (Center.closed_on > today),
                 ready_to_open(),
             )
@@ -78,6 +107,50 @@ def claim_closings(today: date) -> list[StatusMove]:
         ).all()
         moves += [StatusMove(center_id, status, CenterStatus.CLOSED, closed_on) for center_id, closed_on in closed]
     return sorted(moves, key=lambda move: move.center_id)
+
+
+def mark_ready(center: Center, today: date) -> Center:
+    """Mark a not-yet-open center ready to open on its planned date (flushes; the caller commits).
+
+    A planner or the center's manager confirms it is fitted out; refused while nothing could be
+    booked there (no active space or no opening hours).
+    """
+    if center.status not in NOT_YET_OPEN:
+        raise Invalid(_("Only a planned center or one under construction can be marked ready."),
+                      rule="not_planned")
+    if not db.session.scalar(select(ready_to_open()).where(Center.id == center.id)):
+        raise Invalid(_("Give the center at least one active space and opening hours first."),
+                      rule="not_fitted_out")
+    if center.ready_on is None:
+        center.ready_on = today
+    db.session.flush()
+    return center
+
+
+def _record(moves: list[StatusMove], now: datetime) -> None:
+    """Write the status history for moves the calendar made."""
+    with force_locale("ko"):  # stored text, read by Korean planners first
+        notes = {
+            CenterStatus.OPEN: _("Opened on its planned date (automatic)."),
+            CenterStatus.CLOSED: _("Closed on its closing date (automatic)."),
+        }
+    for move in moves:
+        db.session.add(CenterStatusChange(
+            center_id=move.center_id, from_status=move.from_status, to_status=move.to_status,
+            effective_on=move.effective_on, changed_by_id=None, changed_at=now, note=notes[move.to_status],
+        ))
+
+
+def run_calendar(now: datetime | None = None) -> int:
+    """Open centers marked ready on their date and close due ones, with their history (one commit);
+    then announce each closed center. Returns rows touched (moves, and bookings the receivers cancelled)."""
+    now = now or utcnow()
+    today = local_today(now)
+    moves = claim_openings(today) + claim_closings(today)
+    _record(moves, now)
+    db.session.commit()
+    return len(moves) + sum(announce_stopped(move.center_id, move.to_status, now)
+                            for move in moves if move.to_status in STOPS_BOOKINGS)
 
 
 def open_ready_centers(now: datetime | None = None) -> int:

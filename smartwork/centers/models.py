@@ -137,6 +137,9 @@ class Center(db.Model):
     planned_open_on: Mapped[date | None] = mapped_column(Date)
     opened_on: Mapped[date | None] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
+    # The day a planner confirmed the center is fitted out and may open; the calendar opens a
+    # center on its planned date only once this is set (a past planned date alone means "slipping").
+    ready_on: Mapped[date | None] = mapped_column(Date)
     is_historical: Mapped[bool] = mapped_column(Boolean, default=False)
     # Per-center overrides of the BOOKING_POLICY defaults (same keys).
     policy_overrides: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -10,15 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
-from ..bookings import notifications
 from ..bookings import services as booking_services
-from ..bookings.models import Booking, BookingStatus, NotificationKind
+from ..bookings.models import Booking, BookingStatus
 from ..bookings.policies import closure_on, effective_policy
 from ..centers.models import Center, Space
-from ..errors import Conflict, NotFound
+from ..errors import NotFound
 from ..extensions import db
 from ..timeutils import local_day_bounds, local_to_utc, to_local, utcnow
-from .audit import record_change
+from . import audit as _audit  # noqa: F401  (connects the center's change log to booking changes)
 
 # Board states of a space right now, and of one hour cell of the timeline.
 FREE, RESERVED, OCCUPIED, OUT_OF_SERVICE, CLOSED = "free", "reserved", "occupied", "out_of_service", "closed"
@@ -46,6 +45,7 @@ class BoardRow:
     state: str
     current: Booking | None
     cells: list[HourCell]
+    bookings: list[Booking] = field(default_factory=list)
 
 
 @dataclass
@@ -73,20 +73,25 @@ def _hours_today(center: Center, day: date) -> tuple[time | None, time | None]:
 
 def todays_bookings(center_id: int, day: date) -> list[Booking]:
     """Bookings of the center touching the local day ``day`` (not cancelled), by start."""
-    start, end = local_day_bounds(day)
     return list(
         db.session.scalars(
             select(Booking)
             .where(
                 Booking.center_id == center_id,
                 Booking.status.in_(SHOWN_STATUSES),
-                Booking.starts_at < end,
-                Booking.ends_at > start,
+                Booking.overlapping(*local_day_bounds(day)),
             )
             .options(selectinload(Booking.user), selectinload(Booking.space))
             .order_by(Booking.starts_at, Booking.id)
         )
     )
+
+
+def holds_now(booking: Booking, now: datetime) -> bool:
+    """The booking holds its space at ``now``: checked in (even before its start) or reserved and started."""
+    if booking.status == BookingStatus.CHECKED_IN:
+        return (booking.checked_in_at or booking.starts_at) <= now < booking.ends_at
+    return booking.status == BookingStatus.RESERVED and booking.starts_at <= now < booking.ends_at
 
 
 def _state_of(booking: Booking) -> str:
@@ -112,16 +117,18 @@ def live_board(center: Center, now: datetime | None = None) -> Board:
     for booking in bookings:
         by_space.setdefault(booking.space_id, []).append(booking)
 
+    soon = now + timedelta(hours=1)
     rows: list[BoardRow] = []
     for space in sorted(center.spaces, key=lambda s: (s.kind.value, s.code)):
         mine = by_space.get(space.id, [])
-        current = next(
-            (b for b in mine if b.status in (BookingStatus.RESERVED, BookingStatus.CHECKED_IN)
-             and b.starts_at <= now < b.ends_at),
-            None,
-        )
+        # Checked in counts from the check-in (the desk may admit someone before the start);
+        # otherwise a reserved booking starting within the hour already marks the space reserved.
+        current = next((b for b in mine if holds_now(b, now)), None) or next(
+            (b for b in mine if b.status == BookingStatus.RESERVED and now <= b.starts_at < soon), None)
         if not space.is_active:
             state = OUT_OF_SERVICE
+        elif closed_reason:
+            state = CLOSED
         elif current is not None:
             state = _state_of(current)
         else:
@@ -138,7 +145,7 @@ def live_board(center: Center, now: datetime | None = None) -> Board:
                 continue
             states = {_state_of(b) for b in mine if b.overlaps(cell_start, cell_end)} - {FREE}
             cells.append(HourCell(hour, OCCUPIED if OCCUPIED in states else RESERVED if states else FREE))
-        rows.append(BoardRow(space, state, current, cells))
+        rows.append(BoardRow(space, state, current, cells, mine))
 
     policy = effective_policy(center)
     grace = timedelta(minutes=policy.no_show_grace_minutes)
@@ -147,7 +154,7 @@ def live_board(center: Center, now: datetime | None = None) -> Board:
         if b.status == BookingStatus.RESERVED and now - grace <= b.starts_at < now + timedelta(hours=1)
     ]
     checked_in = [b for b in bookings if b.status == BookingStatus.CHECKED_IN]
-    counts = {state: 0 for state in (FREE, RESERVED, OCCUPIED, OUT_OF_SERVICE)}
+    counts = {state: 0 for state in (FREE, RESERVED, OCCUPIED, OUT_OF_SERVICE, CLOSED)}
     for row in rows:
         counts[row.state] += 1
     return Board(
@@ -159,89 +166,53 @@ def live_board(center: Center, now: datetime | None = None) -> Board:
 
 def free_spaces_now(center: Center, now: datetime | None = None) -> list[Space]:
     """Active spaces with no live booking at ``now`` (the kiosk's list)."""
+    now = now or utcnow()
     board = live_board(center, now)
     if board.closed_reason:
         return []
-    return [row.space for row in board.rows if row.state == FREE]
+    # Free now, even if a booking starts later within the hour (the walk-in chooses an end before it).
+    return [row.space for row in board.rows
+            if row.space.is_active and not any(holds_now(b, now) for b in row.bookings)]
 
 
-# --- desk actions ---------------------------------------------------------------------------
-
-
-def _center_booking(center: Center, booking_id: int) -> Booking:
-    """A booking of this center, locked for the change, or NotFound (never another center's)."""
-    booking = db.session.scalar(
-        select(Booking)
-        .where(Booking.id == booking_id, Booking.center_id == center.id)
-        .with_for_update(of=Booking)
-    )
-    if booking is None:
-        raise NotFound(_("There is no such booking at this center."), rule="booking_not_found")
-    return booking
-
-
-def _describe(booking: Booking) -> dict:
-    return {
-        "booking_id": booking.id,
-        "user": booking.user.name,
-        "space": booking.space.code,
-        "starts_at": to_local(booking.starts_at).strftime("%Y-%m-%d %H:%M"),
-        "ends_at": to_local(booking.ends_at).strftime("%H:%M"),
-    }
+# --- desk actions (the bookings domain's use cases; the change log follows its signal) ----------
 
 
 def manager_check_in(actor: User, center: Center, booking_id: int, now: datetime | None = None) -> Booking:
     """Check a person in at the desk: a reserved booking whose check-in window is open."""
-    now = now or utcnow()
-    booking = _center_booking(center, booking_id)
-    policy = effective_policy(center)
-    if booking.status != BookingStatus.RESERVED:
-        raise Conflict(_("Only a reserved booking can be checked in."), rule="not_reserved")
-    opens = booking.starts_at - timedelta(minutes=policy.checkin_opens_minutes)
-    if not opens <= now < booking.ends_at:
-        raise Conflict(
-            _("Check-in is open from %(start)s until the booking ends.",
-              start=to_local(opens).strftime("%H:%M")),
-            rule="checkin_window",
-        )
-    booking.status = BookingStatus.CHECKED_IN
-    booking.checked_in_at = now
-    record_change(center.id, actor, "booking_checked_in", f"booking:{booking.id}", _describe(booking), now)
-    db.session.commit()
-    return booking
+    return booking_services.check_in_at_desk(actor, booking_id, now=now, center_id=center.id)
 
 
 def manager_check_out(actor: User, center: Center, booking_id: int, now: datetime | None = None) -> Booking:
     """Check a person out at the desk (the booking engine's check-out: ends now, frees the rest)."""
-    now = now or utcnow()
-    _center_booking(center, booking_id)  # only this center's bookings, else NotFound
-    db.session.rollback()  # release the row lock: the engine takes its own
-    booking = booking_services.check_out(actor, booking_id, now=now)
-    record_change(center.id, actor, "booking_checked_out", f"booking:{booking.id}", _describe(booking), now)
-    db.session.commit()
-    return booking
+    return booking_services.check_out(actor, booking_id, now=now, center_id=center.id)
 
 
 def mark_no_show(actor: User, center: Center, booking_id: int, now: datetime | None = None) -> Booking:
     """Release a reserved booking whose start has passed (a no-show) and tell the person."""
-    now = now or utcnow()
-    booking = _center_booking(center, booking_id)
-    if booking.status != BookingStatus.RESERVED:
-        raise Conflict(_("Only a reserved booking can be marked as a no-show."), rule="not_reserved")
-    if now < booking.starts_at:
-        raise Conflict(
-            _("A booking can be marked as a no-show only after it starts (%(start)s).",
-              start=to_local(booking.starts_at).strftime("%H:%M")),
-            rule="not_started",
-        )
-    booking.status = BookingStatus.RELEASED
-    booking.released_at = now
-    notice = notifications.queue(
-        booking.user, NotificationKind.BOOKING_RELEASED, booking,
-        deadline=to_local(now).strftime("%H:%M"),
-    )
-    record_change(center.id, actor, "booking_no_show", f"booking:{booking.id}", _describe(booking), now)
-    db.session.commit()
-    notifications.deliver([notice])
+    return booking_services.mark_no_show(actor, booking_id, now=now, center_id=center.id)
+
+
+def manager_cancel(actor: User, center: Center, booking_id: int, reason: str, now: datetime | None = None
+                   ) -> Booking:
+    """Cancel one booking that has not started, with a reason the holder reads."""
+    return booking_services.cancel_booking(actor, booking_id, now=now, reason=reason, center_id=center.id)
+
+
+def manager_move(actor: User, center: Center, booking_id: int, space_id: int, reason: str,
+                 now: datetime | None = None) -> Booking:
+    """Give one booking that has not started another free space of the same kind, with a reason."""
+    return booking_services.move_booking(actor, booking_id, space_id, reason, now=now, center_id=center.id)
+
+
+def center_booking(actor: User, center: Center, booking_id: int) -> Booking:
+    """A booking of this center the actor may see, or NotFound (never another center's)."""
+    booking = booking_services.get_booking_for(actor, booking_id)
+    if booking.center_id != center.id:
+        raise NotFound(_("There is no such booking at this center."), rule="booking_not_found")
     return booking
 
+
+def move_targets(actor: User, center: Center, booking_id: int) -> list[Space]:
+    """Free spaces of the same kind the booking could move to."""
+    return booking_services.move_targets(actor, booking_id, center_id=center.id)

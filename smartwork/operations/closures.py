@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
-from ..bookings import notifications
-from ..bookings.models import LIVE_STATUSES, Booking, BookingStatus, NotificationKind
+from ..bookings import affected
+from ..bookings.core import commit_and_deliver, use_case
+from ..bookings.models import Booking
 from ..bookings.policies import effective_policy
+from ..centers.lifecycle import mark_ready
 from ..centers.models import Center, Closure, ClosureKind, OpeningHours
 from ..errors import Invalid, NotFound
 from ..extensions import db
-from ..timeutils import local_day_bounds, local_today, to_local, utcnow
+from ..timeutils import local_today, to_local, utcnow
 from .audit import record_change
 
+Hours = affected.Hours
 MAX_CLOSURE_DAYS = 366
 REASON_MAX = 200
 
@@ -55,23 +58,7 @@ SLOT_CHOICES = (15, 20, 30, 60)
 
 def closure_hits(center: Center, starts_on: date, ends_on: date, now: datetime | None = None) -> list[Booking]:
     """Live bookings not yet started on the closure's days (they would be cancelled), soonest first."""
-    now = now or utcnow()
-    start, _end = local_day_bounds(starts_on)
-    _start, end = local_day_bounds(ends_on)
-    return list(
-        db.session.scalars(
-            select(Booking)
-            .where(
-                Booking.center_id == center.id,
-                Booking.status.in_(LIVE_STATUSES),
-                Booking.starts_at < end,
-                Booking.ends_at > start,
-                Booking.starts_at >= now,
-            )
-            .options(selectinload(Booking.user), selectinload(Booking.space))
-            .order_by(Booking.starts_at, Booking.id)
-        )
-    )
+    return affected.hit_by_closure(center.id, starts_on, ends_on, now or utcnow())
 
 
 def validate_closure(center: Center, kind: ClosureKind, starts_on: date, ends_on: date, reason: str,
@@ -99,36 +86,34 @@ def validate_closure(center: Center, kind: ClosureKind, starts_on: date, ends_on
     return reason
 
 
+@use_case
 def add_closure(actor: User, center: Center, kind: ClosureKind, starts_on: date, ends_on: date,
                 reason: str, now: datetime | None = None) -> tuple[Closure, list[Booking]]:
-    """Close the center on those days; cancel the bookings it hits and tell each person."""
+    """Close the center on those days; cancel the bookings and waiting entries it hits and tell each person."""
     now = now or utcnow()
     reason = validate_closure(center, kind, starts_on, ends_on, reason, now)
     closure = Closure(center_id=center.id, kind=kind, starts_on=starts_on, ends_on=ends_on, reason=reason)
     db.session.add(closure)
     hits = closure_hits(center, starts_on, ends_on, now)
-    pending = []
-    for booking in hits:
-        booking.status = BookingStatus.CANCELLED
-        booking.cancelled_at = now
-        pending.append(notifications.queue(booking.user, NotificationKind.CENTER_CLOSED, booking, reason=reason))
-    db.session.flush()
+    done, pending = affected.settle(hits, affected.Cause.CLOSURE, reason, now, actor)
+    waiting = affected.cancel_waiting(center.id, now, span=affected.closure_days_span(starts_on, ends_on))
     record_change(
         center.id, actor, "closure_added", f"closure:{starts_on.isoformat()}",
         {
             "kind": kind.value, "starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat(),
-            "reason": reason,
-            "bookings": [
-                {"booking_id": b.id, "user": b.user.name, "space": b.space.code, "action": "cancelled",
-                 "starts_at": to_local(b.starts_at).strftime("%Y-%m-%d %H:%M")}
-                for b in hits
-            ],
+            "reason": reason, "waitlist_cancelled": waiting,
+            "bookings": [_describe(o) for o in done],
         },
         now,
     )
-    db.session.commit()
-    notifications.deliver(pending)
-    return closure, hits
+    commit_and_deliver(pending)
+    return closure, [o.booking for o in done]
+
+
+def _describe(outcome: affected.Outcome) -> dict:
+    booking = outcome.booking
+    return {"booking_id": booking.id, "user": booking.user.name, "space": booking.space.code,
+            "action": outcome.action, "starts_at": to_local(booking.starts_at).strftime("%Y-%m-%d %H:%M")}
 
 
 def remove_closure(actor: User, center: Center, closure_id: int, now: datetime | None = None) -> None:
@@ -162,15 +147,27 @@ def _hours_snapshot(center: Center) -> dict[str, str]:
     return {str(h.weekday): f"{h.opens_at:%H:%M}-{h.closes_at:%H:%M}" for h in center.opening_hours}
 
 
-def update_opening_hours(actor: User, center: Center, hours: dict[int, tuple[time, time] | None],
-                         now: datetime | None = None) -> Center:
-    """Set opening hours per weekday (None = closed that day); existing bookings are kept."""
-    now = now or utcnow()
+def _validate_hours(hours: Hours) -> None:
     for weekday, pair in hours.items():
         if not 0 <= weekday <= 6:
             raise Invalid(_("Unknown weekday."), field="hours", rule="bad_weekday")
         if pair is not None and not pair[0] < pair[1]:
             raise Invalid(_("Opening must be before closing."), field=f"closes_{weekday}", rule="order")
+
+
+def hours_hits(center: Center, hours: Hours, now: datetime | None = None) -> list[Booking]:
+    """Live bookings not yet started that the new hours leave outside (they would be cancelled)."""
+    _validate_hours(hours)
+    return affected.hit_by_hours(center.id, hours, now or utcnow())
+
+
+@use_case
+def update_opening_hours(actor: User, center: Center, hours: Hours, now: datetime | None = None,
+                         reason: str = "") -> tuple[Center, list[Booking]]:
+    """Set opening hours per weekday (None = closed that day); bookings and waiting entries left
+    outside the new hours are cancelled and each holder told. Returns the center and those bookings."""
+    now = now or utcnow()
+    _validate_hours(hours)
     before = _hours_snapshot(center)
     rows = {h.weekday: h for h in center.opening_hours}
     for weekday, pair in hours.items():
@@ -184,8 +181,28 @@ def update_opening_hours(actor: User, center: Center, hours: dict[int, tuple[tim
             row.opens_at, row.closes_at = pair
     db.session.flush()
     after = _hours_snapshot(center)
+    done: list[affected.Outcome] = []
+    pending: list = []
     if after != before:
-        record_change(center.id, actor, "hours_changed", "opening_hours", {"before": before, "after": after}, now)
+        with force_locale("ko"):  # stored in the notification, which users read in Korean first
+            reason = " ".join(reason.split()) or _("The center's opening hours changed.")
+        done, pending = affected.settle(affected.hit_by_hours(center.id, hours, now), affected.Cause.HOURS,
+                                        reason, now, actor)
+        waiting = affected.cancel_waiting(center.id, now, hours=hours)
+        record_change(center.id, actor, "hours_changed", "opening_hours",
+                      {"before": before, "after": after, "waitlist_cancelled": waiting,
+                       "bookings": [_describe(o) for o in done]}, now)
+    commit_and_deliver(pending)
+    return center, [o.booking for o in done]
+
+
+def mark_center_ready(actor: User, center: Center, now: datetime | None = None) -> Center:
+    """The center's manager confirms a center not yet open is fitted out: it opens on its planned date."""
+    now = now or utcnow()
+    before = center.ready_on
+    mark_ready(center, local_today(now))
+    if before is None:
+        record_change(center.id, actor, "center_ready", "lifecycle", {"ready_on": center.ready_on.isoformat()}, now)
     db.session.commit()
     return center
 

@@ -31,6 +31,20 @@ class DeactivateForm(FlaskForm):
     reason = StringField(_l("Reason (sent to the people affected)"), validators=[Optional(), Length(max=200)])
 
 
+class BookingCancelForm(FlaskForm):
+    """A manager cancels one booking; the holder reads the reason."""
+
+    reason = StringField(_l("Reason (sent to the person)"), validators=[DataRequired(), Length(max=200)])
+
+
+class BookingMoveForm(FlaskForm):
+    """A manager moves one booking to another free space; the holder reads the reason."""
+
+    space_id = SelectField(_l("New space"), coerce=int, choices=[], validate_choice=False,
+                           validators=[DataRequired()])
+    reason = StringField(_l("Reason (sent to the person)"), validators=[DataRequired(), Length(max=200)])
+
+
 class ClosureForm(FlaskForm):
     """A closure; ``confirm`` is set once the manager has seen the bookings it cancels."""
 
@@ -43,7 +57,10 @@ class ClosureForm(FlaskForm):
 
 
 class HoursForm(FlaskForm):
-    """Opening hours per weekday; a weekday left empty is closed."""
+    """Opening hours per weekday; a weekday left empty is closed. ``confirm`` is set once the
+    manager has seen the bookings the new hours cancel."""
+
+    confirm = HiddenField(default="")
 
 
 for _day, _label in enumerate(WEEKDAY_LABELS):

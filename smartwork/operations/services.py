@@ -64,11 +64,35 @@ def _bookable_seconds(day: date, center_ids: list[int]) -> dict[tuple[int, int],
     return bookable
 
 
+def held_spans(booking, now: datetime) -> tuple[tuple[datetime, datetime] | None, tuple[datetime, datetime] | None]:
+    """The one definition of a booking's hours behind every occupancy figure (roll-up, report, CSV).
+
+    ``booking`` is a Booking or a row with its columns. Booked: from the start to the end, or to the
+    release for a no-show (never before the start); a cancelled booking counts nothing. Occupied
+    (checked in): from the check-in (never before the start) to the check-out, the end or ``now``,
+    whichever comes first. A no-show is counted once, in the hour (and day) it was due to start.
+    """
+    if booking.status == BookingStatus.CANCELLED:
+        return None, None
+    booked_end = booking.ends_at
+    if booking.status == BookingStatus.RELEASED and booking.released_at is not None:
+        booked_end = max(booking.starts_at, min(booking.ends_at, booking.released_at))
+    present = None
+    if booking.checked_in_at is not None:
+        present = (max(booking.starts_at, booking.checked_in_at),
+                   min(booking.ends_at, booking.checked_out_at or booking.ends_at, now))
+    return (booking.starts_at, booked_end), present
+
+
+def span_seconds(span: tuple[datetime, datetime] | None, start: datetime, end: datetime) -> float:
+    """Seconds of ``span`` inside [start, end) (0 for no span)."""
+    return _overlap_seconds(*span, start, end) if span else 0.0
+
+
 def rollup_occupancy(day: date, now: datetime | None = None) -> int:
     """Recompute one local day's hourly occupancy for every center (replaces that day); returns rows written.
 
-    Booked time counts every booking that was not cancelled (a no-show only until its
-    release); checked-in time runs from check-in (never before the start) to check-out or the end.
+    Booked and checked-in time as ``held_spans`` defines them.
     """
     now = now or utcnow()
     day_start, day_end = local_day_bounds(day)
@@ -85,26 +109,14 @@ def rollup_occupancy(day: date, now: datetime | None = None) -> int:
     for key, seconds in _bookable_seconds(day, center_ids).items():
         totals[key][0] = seconds
     bookings = db.session.scalars(
-        select(Booking).where(
-            Booking.status != BookingStatus.CANCELLED,
-            Booking.starts_at < day_end,
-            Booking.ends_at > day_start,
-        )
+        select(Booking).where(Booking.status != BookingStatus.CANCELLED, Booking.overlapping(day_start, day_end))
     )
     windows = _hour_windows(day)
     for booking in bookings:
-        booked_end = booking.ends_at
-        if booking.status == BookingStatus.RELEASED and booking.released_at is not None:
-            booked_end = max(booking.starts_at, min(booking.ends_at, booking.released_at))
-        checked_in = None
-        if booking.checked_in_at is not None:
-            checked_in = (
-                max(booking.starts_at, booking.checked_in_at),
-                min(booking.ends_at, booking.checked_out_at or booking.ends_at, now),
-            )
+        booked_span, present_span = held_spans(booking, now)
         for hour, (start, end) in enumerate(windows):
-            booked = _overlap_seconds(booking.starts_at, booked_end, start, end)
-            present = _overlap_seconds(*checked_in, start, end) if checked_in else 0.0
+            booked = span_seconds(booked_span, start, end)
+            present = span_seconds(present_span, start, end)
             no_show = booking.status == BookingStatus.RELEASED and start <= booking.starts_at < end
             if booked or present or no_show:
                 row = totals[(booking.center_id, hour)]

@@ -8,13 +8,11 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
-from ..bookings import notifications
-from ..bookings.models import LIVE_STATUSES, Booking, BookingStatus, Notification, NotificationKind
-from ..bookings.waitlist import free_spaces
+from ..bookings import affected
+from ..bookings.core import commit_and_deliver, use_case
+from ..bookings.models import Booking
 from ..centers.models import Center, Space, SpaceKind
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
@@ -25,7 +23,7 @@ CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,19}")
 MAX_CAPACITY = 100
 MAX_FEATURES = 10
 FEATURE_MAX_LENGTH = 30
-MOVED, CANCELLED = "moved", "cancelled"
+MOVED, CANCELLED = affected.MOVED, affected.CANCELLED
 
 
 @dataclass(frozen=True)
@@ -38,13 +36,7 @@ class SpaceInput:
     features: list[str]
 
 
-@dataclass(frozen=True)
-class BookingOutcome:
-    """What happens (or happened) to one booking: moved to ``target`` or cancelled with notice."""
-
-    booking: Booking
-    action: str
-    target: Space | None = None
+BookingOutcome = affected.Outcome
 
 
 def get_space(center: Center, space_id: int) -> Space:
@@ -135,37 +127,12 @@ def update_space(actor: User, center: Center, space_id: int, data: SpaceInput,
 
 def future_bookings(space: Space, now: datetime) -> list[Booking]:
     """Live bookings of the space that start at or after ``now``, soonest first."""
-    return list(
-        db.session.scalars(
-            select(Booking)
-            .where(Booking.space_id == space.id, Booking.status.in_(LIVE_STATUSES), Booking.starts_at >= now)
-            .options(selectinload(Booking.user), selectinload(Booking.space))
-            .order_by(Booking.starts_at, Booking.id)
-        )
-    )
+    return affected.hit_by_space(space.id, now)
 
 
 def plan_moves(space: Space, bookings: list[Booking]) -> list[BookingOutcome]:
-    """For each booking, an equivalent free space (same kind, big enough, free then) or cancel.
-
-    Spaces already promised to an earlier booking of the list are not offered twice for the same time.
-    """
-    promised: list[tuple[int, Booking]] = []
-    plan: list[BookingOutcome] = []
-    for booking in bookings:
-        candidates = [
-            s for s in free_spaces(space.center_id, space.kind, booking.starts_at, booking.ends_at,
-                                   booking.attendees)
-            if s.id != space.id
-            and not any(sid == s.id and other.overlaps(booking.starts_at, booking.ends_at)
-                        for sid, other in promised)
-        ]
-        if candidates:
-            promised.append((candidates[0].id, booking))
-            plan.append(BookingOutcome(booking, MOVED, candidates[0]))
-        else:
-            plan.append(BookingOutcome(booking, CANCELLED))
-    return plan
+    """For each booking, an equivalent free space (same kind, big enough, free then) or cancel."""
+    return affected.plan(bookings, affected.Cause.SPACE)
 
 
 def deactivation_preview(center: Center, space_id: int, now: datetime | None = None) -> list[BookingOutcome]:
@@ -187,37 +154,7 @@ def _describe(outcome: BookingOutcome) -> dict:
     }
 
 
-def move_or_cancel(plan: list[BookingOutcome], reason: str, now: datetime,
-                   cancel_kind: NotificationKind = NotificationKind.BOOKING_CANCELLED
-                   ) -> tuple[list[BookingOutcome], list[Notification]]:
-    """Carry out a plan (flush only): move each booking, or cancel it when the move is refused."""
-    done: list[BookingOutcome] = []
-    pending: list[Notification] = []
-    for outcome in plan:
-        booking = outcome.booking
-        if outcome.action == MOVED and outcome.target is not None:
-            try:
-                # The database guards overlaps; a space taken meanwhile falls back to a cancel.
-                with db.session.begin_nested():
-                    booking.space_id = outcome.target.id
-                    booking.space = outcome.target
-                    db.session.flush()
-                # The confirmation names the new space; the reason says why it changed.
-                pending.append(notifications.queue(
-                    booking.user, NotificationKind.BOOKING_CONFIRMED, booking, reason=reason,
-                ))
-                done.append(outcome)
-                continue
-            except IntegrityError:
-                db.session.refresh(booking)
-        booking.status = BookingStatus.CANCELLED
-        booking.cancelled_at = now
-        pending.append(notifications.queue(booking.user, cancel_kind, booking, reason=reason))
-        done.append(BookingOutcome(booking, CANCELLED))
-    db.session.flush()
-    return done, pending
-
-
+@use_case
 def deactivate_space(actor: User, center: Center, space_id: int, reason: str = "",
                      now: datetime | None = None) -> list[BookingOutcome]:
     """Take a space out of service; move each future booking to an equivalent space or cancel it."""
@@ -229,11 +166,10 @@ def deactivate_space(actor: User, center: Center, space_id: int, reason: str = "
     plan = plan_moves(space, future_bookings(space, now))
     space.is_active = False
     db.session.flush()
-    done, pending = move_or_cancel(plan, reason, now)
+    done, pending = affected.carry_out(plan, affected.Cause.SPACE, reason, now, actor)
     record_change(center.id, actor, "space_deactivated", f"space:{space.code}",
                   {"reason": reason, "bookings": [_describe(o) for o in done]}, now)
-    db.session.commit()
-    notifications.deliver(pending)
+    commit_and_deliver(pending)
     return done
 
 

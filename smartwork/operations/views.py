@@ -22,6 +22,7 @@ from flask_login import current_user, logout_user
 from ..audit import AuditEventType, record_audit_now
 from ..auth.models import Role
 from ..auth.permissions import has_role, role_required
+from ..bookings.core import status_label
 from ..centers import services as center_services
 from ..centers.labels import CLOSURE_KIND_LABELS, SPACE_KIND_LABELS, WEEKDAY_LABELS
 from ..centers.models import Center, ClosureKind, SpaceKind
@@ -32,6 +33,8 @@ from ..timeutils import to_local, utcnow
 from . import audit, board, closures, kiosk, qr, reports, spaces
 from .forms import (
     ActionForm,
+    BookingCancelForm,
+    BookingMoveForm,
     ClosureForm,
     DeactivateForm,
     HoursForm,
@@ -140,6 +143,61 @@ def check_out(code: str, booking_id: int):
 def no_show(code: str, booking_id: int):
     """Mark a booking as a no-show (released)."""
     return _desk_action(code, booking_id, board.mark_no_show)
+
+
+def _booking_page(center: Center, booking_id: int, cancel_form: BookingCancelForm,
+                  move_form: BookingMoveForm, status: int = 200):
+    booking = board.center_booking(_me(), center, booking_id)
+    move_form.space_id.choices = [(s.id, s.code) for s in board.move_targets(_me(), center, booking_id)]
+    return render_template("operations/booking.html", center=center, booking=booking, cancel_form=cancel_form,
+                           move_form=move_form, labels=_labels(), now=utcnow(),
+                           status_text=status_label(booking.status)), status
+
+
+@bp.get("/centers/<code>/bookings/<int:booking_id>")
+@manager_required
+def booking_page(code: str, booking_id: int):
+    """One booking of the center: cancel it or move it to another space, with a reason."""
+    center = _center(code)
+    return _booking_page(center, booking_id, BookingCancelForm(formdata=None), BookingMoveForm(formdata=None))
+
+
+@bp.post("/centers/<code>/bookings/<int:booking_id>/cancel")
+@manager_required
+def booking_cancel(code: str, booking_id: int):
+    """Cancel one booking with a reason the holder reads."""
+    center = _center(code)
+    form = BookingCancelForm()
+    if not form.validate_on_submit():
+        return _booking_page(center, booking_id, form, BookingMoveForm(formdata=None), 422)
+    try:
+        board.manager_cancel(_me(), center, booking_id, form.reason.data, now=utcnow())
+    except NotFound:
+        raise
+    except SmartworkError as error:
+        _put_error(form, error)
+        return _booking_page(center, booking_id, form, BookingMoveForm(formdata=None), error.status)
+    flash(_("Booking cancelled; the person was notified."), "success")
+    return redirect(url_for(".board_page", code=center.code), 303)
+
+
+@bp.post("/centers/<code>/bookings/<int:booking_id>/move")
+@manager_required
+def booking_move(code: str, booking_id: int):
+    """Move one booking to another free space with a reason the holder reads."""
+    center = _center(code)
+    form = BookingMoveForm()
+    if not form.validate_on_submit():
+        return _booking_page(center, booking_id, BookingCancelForm(formdata=None), form, 422)
+    try:
+        board.manager_move(_me(), center, booking_id, form.space_id.data, form.reason.data, now=utcnow())
+    except NotFound:
+        raise
+    except SmartworkError as error:
+        _put_error(form, error)
+        return _booking_page(center, booking_id, BookingCancelForm(formdata=None), form, error.status)
+    flash(_("Booking moved; the person was notified."), "success")
+    return redirect(url_for(".board_page", code=center.code), 303)
 
 
 # --- spaces -----------------------------------------------------------------------------------
@@ -291,10 +349,12 @@ def closure_delete(code: str, closure_id: int):
     return redirect(url_for(".closure_list", code=center.code), 303)
 
 
-def _settings_page(center: Center, hours_form: HoursForm, policy_form: PolicyForm, status: int = 200):
+def _settings_page(center: Center, hours_form: HoursForm, policy_form: PolicyForm, status: int = 200,
+                   hours_hits=None):
     return render_template(
         "operations/settings.html", center=center, hours_form=hours_form, policy_form=policy_form,
         ranges=closures.POLICY_RANGES, defaults=closures.default_policy_values(), labels=_labels(),
+        hours_hits=hours_hits, action_form=ActionForm(),
     ), status
 
 
@@ -332,12 +392,36 @@ def settings_hours(code: str):
             getattr(form, f"closes_{day}").errors.append(_("Give both times, or neither (closed)."))
             return _settings_page(center, form, policy_form, 422)
         hours[day] = (opens, closes) if opens is not None else None
+    now = utcnow()
     try:
-        closures.update_opening_hours(_me(), center, hours, now=utcnow())
+        hits = closures.hours_hits(center, hours, now=now) if form.confirm.data != "yes" else []
+        if hits:
+            form.confirm.data = "yes"  # the next POST of this form is the confirmation
+            return _settings_page(center, form, policy_form, 200, hours_hits=hits)
+        _saved, cancelled = closures.update_opening_hours(_me(), center, hours, now=now)
     except SmartworkError as error:
         _put_error(form, error)
         return _settings_page(center, form, policy_form, error.status)
-    flash(_("Opening hours saved."), "success")
+    flash(_("Opening hours saved.") if not cancelled else ngettext(
+        "Opening hours saved; %(num)d booking was cancelled and its holder notified.",
+        "Opening hours saved; %(num)d bookings were cancelled and their holders notified.", len(cancelled)),
+        "success")
+    return redirect(url_for(".settings", code=center.code), 303)
+
+
+@bp.post("/centers/<code>/ready")
+@manager_required
+def center_ready(code: str):
+    """Mark the (not yet open) center ready: the calendar opens it on its planned date."""
+    center = _center(code)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        closures.mark_center_ready(_me(), center, now=utcnow())
+    except SmartworkError as error:
+        flash(error.message, "error")
+    else:
+        flash(_("Marked ready: the center opens on its planned date."), "success")
     return redirect(url_for(".settings", code=center.code), 303)
 
 

@@ -23,6 +23,10 @@ class TargetForm(FlaskForm):
     seats = IntegerField(_l("Seats"), validators=[InputRequired(), NumberRange(min=0, max=10_000_000)])
 
 
+class ReadyForm(FlaskForm):
+    """Mark a not-yet-open center ready to open (a button: only the CSRF token)."""
+
+
 class StatusChangeForm(FlaskForm):
     """Move a center one step along its lifecycle; the choices are the allowed next statuses."""
 

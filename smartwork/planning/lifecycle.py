@@ -1,34 +1,25 @@
 """A center's lifecycle as planners move it: planned → under construction → open → suspended → closed.
 
-Every move is checked against the allowed transitions and dates, sets the center's dates and is
-recorded as a CenterStatusChange.
+Every move is checked against the allowed transitions (``centers.lifecycle`` owns them) and dates,
+sets the center's dates and is recorded as a CenterStatusChange. A center that stops taking bookings
+is announced; the bookings domain cancels what it held.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..auth.models import User
 from ..centers.forms import STATUS_LABELS
+from ..centers.lifecycle import STOPS_BOOKINGS, TRANSITIONS, announce_stopped, mark_ready
 from ..centers.models import Center, CenterStatus, CenterStatusChange, Region
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..timeutils import local_today, utcnow
 from .common import forget_cached_overview
-
-# Which lifecycle moves are allowed; suspended centers may reopen.
-TRANSITIONS: dict[CenterStatus, tuple[CenterStatus, ...]] = {
-    CenterStatus.PLANNED: (CenterStatus.UNDER_CONSTRUCTION,),
-    CenterStatus.UNDER_CONSTRUCTION: (CenterStatus.OPEN,),
-    CenterStatus.OPEN: (CenterStatus.SUSPENDED, CenterStatus.CLOSED),
-    CenterStatus.SUSPENDED: (CenterStatus.OPEN, CenterStatus.CLOSED),
-    CenterStatus.CLOSED: (),
-}
-STOPS_BOOKINGS = (CenterStatus.SUSPENDED, CenterStatus.CLOSED)
 
 
 def list_centers_for_lifecycle(status: CenterStatus | None = None) -> list[Center]:
@@ -128,19 +119,17 @@ def change_center_status(
     db.session.commit()
     forget_cached_overview()
     if to_status in STOPS_BOOKINGS:
-        _cancel_future_bookings(center.id, to_status, now)
+        announce_stopped(center.id, to_status, now)
     return change
 
 
-def _cancel_future_bookings(center_id: int, to_status: CenterStatus, now: datetime) -> None:
-    """A closed or suspended center takes no one: cancel its future bookings and tell their holders.
-
-    This is the booking domain's own use case (it commits and notifies); the center-lifecycle
-    job sweeps closed centers again, so a failure here is finished by its next run.
-    """
-    from ..bookings.services import cancel_future_bookings_for_center
-
-    # Stored in the notification, which users read in Korean first.
-    with force_locale("ko"):
-        reason = _("The center has closed.") if to_status == CenterStatus.CLOSED else _("The center is suspended.")
-    cancel_future_bookings_for_center(center_id, reason=reason, actor=None, now=now)
+def mark_center_ready(actor: User, center_id: int, now: datetime | None = None) -> Center:
+    """A planner confirms a not-yet-open center is fitted out: the calendar opens it on its planned date."""
+    now = now or utcnow()
+    center = db.session.get(Center, center_id, with_for_update=True)
+    if center is None:
+        raise NotFound(_("This center does not exist."), rule="center_not_found")
+    mark_ready(center, local_today(now))
+    db.session.commit()
+    forget_cached_overview()
+    return center

@@ -27,6 +27,7 @@ from .lifecycle import (  # noqa: F401  (the public planning API in one place)
     change_center_status,
     get_center_by_code,
     list_centers_for_lifecycle,
+    mark_center_ready,
     status_history,
 )
 from .mapping import KoreaMap, korea_map

@@ -18,7 +18,7 @@ from ..timeutils import local_today
 from . import services
 from .billing import previous_month
 from .exports import export
-from .forms import LifecycleFilterForm, MonthForm, StatusChangeForm, TargetForm
+from .forms import LifecycleFilterForm, MonthForm, ReadyForm, StatusChangeForm, TargetForm
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
 planners_only = role_required(Role.PLANNER, Role.ADMIN)
@@ -178,9 +178,25 @@ def center(code: str):
         "planning/center.html",
         center=center_obj,
         form=form,
+        ready_form=ReadyForm(formdata=None),
         history=services.status_history(center_obj.id),
         labels=LABELS,
     ), status
+
+
+@bp.post("/centers/<code>/ready")
+@planners_only
+def center_ready(code: str):
+    """Mark a not-yet-open center ready: the calendar opens it on its planned date."""
+    center_obj = services.get_center_by_code(code)
+    if ReadyForm().validate_on_submit():
+        try:
+            services.mark_center_ready(current_user, center_obj.id)
+        except SmartworkError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("Marked ready: the center opens on its planned date."), "success")
+    return redirect(url_for("planning.center", code=code), 303)
 
 
 @bp.get("/billing")

@@ -24,6 +24,7 @@ DEC_1 = kst(2026, 12, 1, 0, 0)
 
 def planned(status=CenterStatus.PLANNED, **fields):
     fields.setdefault("opened_on", None)
+    fields.setdefault("ready_on", date(2026, 11, 20))  # marked ready by a planner
     return factories.center(status=status, planned_open_on=date(2026, 12, 1), **fields)
 
 

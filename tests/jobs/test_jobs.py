@@ -116,7 +116,8 @@ def test_center_lifecycle_closes_and_cancels_future_bookings_with_notice(app):
     person = factories.user()
     past = booking(closing, person, kst(2026, 11, 30, 9, 0), status=BookingStatus.COMPLETED)
     future = booking(closing, person, kst(2026, 12, 2, 9, 0))
-    opening = factories.center(status=CenterStatus.PLANNED, planned_open_on=date(2026, 12, 1), opened_on=None)
+    opening = factories.center(status=CenterStatus.PLANNED, planned_open_on=date(2026, 12, 1), opened_on=None,
+                               ready_on=date(2026, 11, 20))
     db.session.commit()
     assert run_job("center_lifecycle", now=kst(2026, 11, 30, 23, 59)).rows_touched == 0
     assert status_of(future.id) == BookingStatus.RESERVED

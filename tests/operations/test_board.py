@@ -38,15 +38,16 @@ def test_space_states_now(scene):
     center, _manager, _b = scene
     result = board.live_board(center, NOW)
     states = {row.space.code: row.state for row in result.rows}
-    assert states == {"D01": "occupied", "D02": "reserved", "D03": "free", "D04": "out_of_service"}
-    assert result.counts == {"free": 1, "reserved": 1, "occupied": 1, "out_of_service": 1}
+    # D03's booking starts at 10:30, within the hour: the space counts as reserved (issue 16).
+    assert states == {"D01": "occupied", "D02": "reserved", "D03": "reserved", "D04": "out_of_service"}
+    assert result.counts == {"free": 0, "reserved": 2, "occupied": 1, "out_of_service": 1, "closed": 0}
 
 
 def test_state_changes_at_the_booking_edges(scene):
     center, _manager, _b = scene
-    # D03 is booked from 10:30: free one minute before, reserved at 10:30 (half-open intervals).
-    before = {r.space.code: r.state for r in board.live_board(center, at("10:29")).rows}
-    on = {r.space.code: r.state for r in board.live_board(center, at("10:30")).rows}
+    # D03 is booked from 10:30: free while that is an hour or more away (as "due"), reserved after.
+    before = {r.space.code: r.state for r in board.live_board(center, at("09:30")).rows}
+    on = {r.space.code: r.state for r in board.live_board(center, at("09:31")).rows}
     assert before["D03"] == "free" and on["D03"] == "reserved"
     # D02's booking ends at 11:00: free from 11:00.
     assert {r.space.code: r.state for r in board.live_board(center, at("11:00")).rows}["D02"] == "free"

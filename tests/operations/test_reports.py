@@ -13,7 +13,7 @@ from smartwork.extensions import db
 from smartwork.operations import reports
 from smartwork.operations.models import OccupancyHourly
 from tests import factories
-from tests.operations.helpers import at, booking, center_with_spaces, space
+from tests.operations.helpers import NOW, at, booking, center_with_spaces, space
 
 MON, TUE, WED = date(2026, 11, 30), date(2026, 12, 1), date(2026, 12, 2)
 
@@ -36,7 +36,7 @@ def center(app):
     people = [factories.user() for _ in range(6)]
     booking(d1, people[0], "09:00", "11:00", BookingStatus.COMPLETED, day=MON)
     booking(d2, people[1], "09:00", "10:00", BookingStatus.COMPLETED, day=MON)
-    booking(d2, people[2], "10:00", "11:00", BookingStatus.RELEASED, day=MON)
+    booking(d2, people[2], "10:00", "11:00", BookingStatus.RELEASED, day=MON, released_at=at("10:30", MON))
     booking(m1, people[3], "09:30", "10:30", BookingStatus.RESERVED, day=MON, attendees=3)
     booking(d1, people[4], "13:00", "14:00", BookingStatus.CANCELLED, day=TUE)
     booking(d1, people[5], "09:00", "10:00", BookingStatus.COMPLETED, day=WED)  # outside the range
@@ -46,7 +46,7 @@ def center(app):
 
 
 def test_numbers_match_a_hand_computation(center):
-    report = reports.build_report(center, MON, TUE)
+    report = reports.build_report(center, MON, TUE, now=NOW)
     assert [(d.day, d.bookable_minutes, d.booked_minutes, d.checked_in_minutes, d.no_shows) for d in report.days] == [
         (MON, 360, 180, 120, 1), (TUE, 180, 0, 0, 0)]
     assert report.days[0].utilization == pytest.approx(0.5)
@@ -62,19 +62,20 @@ def test_numbers_match_a_hand_computation(center):
 
 
 def test_by_kind_and_busiest(center):
-    report = reports.build_report(center, MON, TUE)
+    report = reports.build_report(center, MON, TUE, now=NOW)
     kinds = {k.kind: (k.spaces, k.bookable_minutes, k.booked_minutes, k.checked_in_minutes) for k in report.kinds}
-    # Two open days of 600 minutes per space.
-    assert kinds == {SpaceKind.DESK: (2, 2400, 180, 180), SpaceKind.MEETING_ROOM: (1, 1200, 60, 0)}
+    # Two open days of 600 minutes per space; the no-show held D02 for 30 minutes, until its release
+    # (the roll-up's definition, issue 16).
+    assert kinds == {SpaceKind.DESK: (2, 2400, 210, 180), SpaceKind.MEETING_ROOM: (1, 1200, 60, 0)}
     desk = next(k for k in report.kinds if k.kind == SpaceKind.DESK)
-    assert desk.utilization == pytest.approx(0.075) and desk.checkin_rate == 1
+    assert desk.utilization == pytest.approx(210 / 2400) and desk.checkin_rate == pytest.approx(180 / 210)
     assert [(s.code, s.bookings, s.booked_minutes) for s in report.busiest] == [
-        ("D01", 1, 120), ("D02", 1, 60), ("M01", 1, 60)]
+        ("D01", 1, 120), ("D02", 2, 90), ("M01", 1, 60)]
     assert report.busiest[0].utilization == pytest.approx(0.1)
 
 
 def test_heatmap(center):
-    report = reports.build_report(center, MON, TUE)
+    report = reports.build_report(center, MON, TUE, now=NOW)
     cells = {(c.weekday, c.hour): c for c in report.heatmap}
     assert report.heat_hours == [9, 10]
     assert cells[(0, 9)].utilization == pytest.approx(120 / 180)
@@ -85,7 +86,7 @@ def test_heatmap(center):
 
 
 def test_charts_place_bars(center):
-    report = reports.build_report(center, MON, TUE)
+    report = reports.build_report(center, MON, TUE, now=NOW)
     days = report.charts["days"]
     assert [b.text for b in days.bars] == ["50%", "0%"]
     plot_height = days.height - 40
@@ -96,12 +97,12 @@ def test_charts_place_bars(center):
 def test_closure_days_are_not_bookable_by_kind(center):
     factories.closure(center, TUE)
     db.session.commit()
-    kinds = {k.kind: k.bookable_minutes for k in reports.build_report(center, MON, TUE).kinds}
+    kinds = {k.kind: k.bookable_minutes for k in reports.build_report(center, MON, TUE, now=NOW).kinds}
     assert kinds[SpaceKind.DESK] == 2 * 600
 
 
 def test_csv(center):
-    text = reports.report_csv(reports.build_report(center, MON, TUE))
+    text = reports.report_csv(reports.build_report(center, MON, TUE, now=NOW))
     lines = text.strip().splitlines()
     assert lines[0].startswith("section,date_or_key")
     assert "day,2026-11-30,6.00,3.00,2.00,0.5000,0.6667,1" in lines

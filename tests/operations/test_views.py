@@ -76,6 +76,10 @@ def routes(w) -> list[tuple[str, str, dict]]:
         ("GET", f"{base}/kiosk/free", {}),
         ("POST", f"{base}/kiosk/walk-in", {}),
         ("POST", f"{base}/kiosk/revoke", {}),
+        ("POST", f"{base}/ready", {}),
+        ("GET", f"{base}/bookings/{b}", {}),
+        ("POST", f"{base}/bookings/{b}/move", {"space_id": str(space(w["center"], "D02").id), "reason": "정비"}),
+        ("POST", f"{base}/bookings/{b}/cancel", {"reason": "정비"}),
         ("POST", f"{base}/spaces/{d1}/deactivate", {"reason": "고장"}),
     ]
 
@@ -270,3 +274,62 @@ def test_kiosk_without_free_spaces_closed_day(client, world, monkeypatch):
     factories.login(client, world["people"]["manager"])
     page = client.get("/operations/centers/gwacheon/kiosk").get_data(as_text=True)
     assert re.search(r'name="space_id" value="\d+"', page) is None
+
+
+def test_hours_change_previews_the_bookings_it_cancels_then_confirms(client, world):
+    factories.login(client, world["people"]["manager"])
+    tomorrow = DAY + timedelta(days=1)  # a Tuesday
+    late = booking(space(world["center"], "D02"), world["guest"], "17:00", "18:00", day=tomorrow)
+    db.session.commit()
+    data = {f"opens_{d}": "08:30" for d in range(5)} | {f"closes_{d}": "18:30" for d in range(5)}
+    data["closes_1"] = "16:00"
+    first = client.post("/operations/centers/gwacheon/settings/hours", data=data)
+    page = first.get_data(as_text=True)
+    assert first.status_code == 200 and "confirm-hits" in page and 'value="yes"' in page and "홍길동" in page
+    db.session.expire_all()
+    assert db.session.get(Booking, late.id).status == BookingStatus.RESERVED
+    assert {h.weekday: h.closes_at.hour for h in world["center"].opening_hours}[1] == 18  # nothing saved yet
+    second = client.post("/operations/centers/gwacheon/settings/hours", data={**data, "confirm": "yes"})
+    assert second.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Booking, late.id).status == BookingStatus.CANCELLED
+
+
+def test_manager_moves_then_cancels_one_booking_with_a_reason(client, world):
+    factories.login(client, world["people"]["manager"])
+    later = booking(space(world["center"], "D01"), world["guest"], "14:00", "15:00")
+    db.session.commit()
+    page = client.get(f"/operations/centers/gwacheon/bookings/{later.id}").get_data(as_text=True)
+    assert "D02" in page and "D03" in page and "홍길동" in page
+    d3 = space(world["center"], "D03")
+    moved = client.post(f"/operations/centers/gwacheon/bookings/{later.id}/move",
+                        data={"space_id": str(d3.id), "reason": "창가 자리 정비"})
+    assert moved.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Booking, later.id).space_id == d3.id
+    missing = client.post(f"/operations/centers/gwacheon/bookings/{later.id}/cancel", data={"reason": ""})
+    assert missing.status_code == 422
+    done = client.post(f"/operations/centers/gwacheon/bookings/{later.id}/cancel", data={"reason": "행사 준비"})
+    assert done.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Booking, later.id).status == BookingStatus.CANCELLED
+    history = client.get("/operations/centers/gwacheon/history").get_data(as_text=True)
+    assert "history-booking_moved" in history and "history-booking_cancelled" in history and "행사 준비" in history
+    other = world["other"]
+    assert client.get(f"/operations/centers/{other.code}/bookings/{later.id}").status_code == 404
+
+
+def test_the_manager_marks_a_planned_center_ready_on_the_settings_page(client, app, fixed_now):
+    from smartwork.centers.models import Center, CenterStatus
+    from smartwork.operations.console_models import ChangeLog
+
+    center = center_with_spaces(desks=1, code="hanam", status=CenterStatus.PLANNED, opened_on=None)
+    manager = factories.manager_of(center)
+    db.session.commit()
+    factories.login(client, manager)
+    page = client.get("/operations/centers/hanam/settings").get_data(as_text=True)
+    assert "/operations/centers/hanam/ready" in page
+    assert client.post("/operations/centers/hanam/ready").status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Center, center.id).ready_on == DAY
+    assert db.session.scalar(select(ChangeLog.action).where(ChangeLog.center_id == center.id)) == "center_ready"
