@@ -138,11 +138,6 @@ def test_a_cycle_closed_inside_a_function_is_found(tmp_path):
     assert cycles(import_graph(package)) == [["pkg.api", "pkg.core"], ["pkg.sub.helpers", "pkg.sub.views"]]
 
 
-# Engineer 16a owns the lifecycle files in the same round (issue 16) and rewrites this one; its
-# STATUS_LABELS import moves to centers.labels there. Drop the exemption once that is merged.
-FORMS_IMPORT_EXEMPT = {"smartwork.planning.lifecycle"}
-
-
 def _may_import_forms(module: str) -> bool:
     """Forms are input shape: only pages (views) and other forms use them."""
     last = module.rsplit(".", 1)[-1]
@@ -155,6 +150,6 @@ def test_only_views_and_forms_import_forms():
         f"{module} imports {target}"
         for module, targets in graph.items()
         for target in targets
-        if target.endswith(".forms") and not _may_import_forms(module) and module not in FORMS_IMPORT_EXEMPT
+        if target.endswith(".forms") and not _may_import_forms(module)
     )
     assert offenders == []

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..auth.models import User
-from ..centers.forms import STATUS_LABELS
+from ..centers.labels import STATUS_LABELS
 from ..centers.lifecycle import STOPS_BOOKINGS, TRANSITIONS, announce_stopped, mark_ready
 from ..centers.models import Center, CenterStatus, CenterStatusChange, Region
 from ..errors import Invalid, NotFound
