@@ -39,6 +39,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     register_i18n(app)
     register_auth(app)
     register_blueprints(app)
+    register_readiness_checks(app)
     register_error_handlers(app)
     register_template_helpers(app)
     register_security_headers(app)
@@ -138,6 +139,15 @@ def register_blueprints(app: Flask) -> None:
 
     for module in BLUEPRINT_MODULES:
         app.register_blueprint(import_module(module, __name__).bp)
+
+
+def register_readiness_checks(app: Flask) -> None:
+    """What /readyz checks: the database, Redis when configured, the scheduler leader's heartbeat."""
+    from .health import add_readiness_check, register_health
+    from .jobs.readiness import scheduler_heartbeat
+
+    register_health(app)
+    add_readiness_check(app, "scheduler", scheduler_heartbeat)
 
 
 def register_error_handlers(app: Flask) -> None:
