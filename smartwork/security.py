@@ -222,11 +222,44 @@ class TooLarge(RequestEntityTooLarge):
         self.user_message = _("The request is too large: at most %(size)s MB may be sent here.", size=megabytes)
 
 
+class CappedInput:
+    """A body sent without Content-Length (chunked): reading past ``limit`` bytes is a 413.
+
+    Werkzeug's own cap silently truncates such a body at the limit, which then fails as bad JSON
+    or a half form; this says what happened.
+    """
+
+    def __init__(self, stream, limit: int) -> None:
+        self.stream, self.limit, self.read_so_far = stream, limit, 0
+
+    def _count(self, data: bytes) -> bytes:
+        self.read_so_far += len(data)
+        if self.read_so_far > self.limit:
+            raise TooLarge(self.limit)
+        return data
+
+    def read(self, size: int = -1) -> bytes:
+        return self._count(self.stream.read(size))
+
+    def readline(self, size: int = -1) -> bytes:
+        return self._count(self.stream.readline(size))
+
+    def __iter__(self):
+        return iter(self.readline, b"")
+
+
 def refuse_large_bodies() -> None:
     """Answer 413 before anything reads a body above the limit (the CSRF check and forms would)."""
     limit = body_limit()
-    request.max_content_length = limit  # also bounds bodies sent without a Content-Length
-    if limit is not None and request.content_length is not None and request.content_length > limit:
+    if limit is None:
+        return
+    if request.content_length is None:
+        if request.environ.get("wsgi.input_terminated"):  # gunicorn: a chunked body, read to its end
+            request.environ["wsgi.input"] = CappedInput(request.environ["wsgi.input"], limit)
+            request.max_content_length = limit + 1  # werkzeug's cap lets the one byte too many through
+        return
+    request.max_content_length = limit
+    if request.content_length > limit:
         raise TooLarge(limit)
 
 
