@@ -117,9 +117,8 @@ class Config:
     DATABASE_TCP_USER_TIMEOUT = 30
     # Largest request body in bytes for forms and the API (413 above it).
     MAX_CONTENT_LENGTH = 1024 * 1024
-    # Larger bodies allowed only for the endpoints that take files (roster and restore uploads).
+    # Larger bodies allowed only for views marked @accepts_uploads (roster and restore uploads).
     UPLOAD_MAX_CONTENT_LENGTH = 50 * 1024 * 1024
-    UPLOAD_ENDPOINTS: list[str] = ["admin.roster_import", "admin.restore"]
     # Logs to stdout: "json" (one object a line, with the request id) or "text".
     LOG_FORMAT = "text"
     LOG_LEVEL = "INFO"
@@ -273,16 +272,39 @@ def _shown(value: Any) -> str:
     return f"`{text}`" if text else "(empty)"
 
 
+def _descriptions() -> dict[str, str]:
+    """Each setting's comment in this file: on its line, or the comment block right above it."""
+    import re
+
+    notes: dict[str, str] = {}
+    block: list[str] = []
+    for line in Path(__file__).read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if stripped.startswith("# ") and not stripped.startswith("# ---"):
+            block.append(stripped[2:])
+            continue
+        match = re.match(r"\s+([A-Z][A-Z0-9_]*)\s*(?::[^=]*)?=.*?(?:#\s*(.*))?$", line)
+        if match and match.group(1) not in notes:
+            notes[match.group(1)] = match.group(2) or " ".join(block)
+        block = []
+    return notes
+
+
 def settings_table() -> str:
-    """The Markdown table of every setting, its variable, type, default and production value."""
-    lines = ["| setting | environment variable | type | default | production |", "| --- | --- | --- | --- | --- |"]
+    """The Markdown table of every setting: variable, type, default, production value, meaning."""
+    from flask import Flask
+
+    notes = _descriptions()
+    lines = ["| setting | environment variable | type | default | production | meaning |",
+             "| --- | --- | --- | --- | --- | --- |"]
     for name in _setting_names():
-        default = getattr(Config, name, None)
-        base = _DOC_DEFAULTS.get(name) or (_shown(default) if hasattr(Config, name) else "—")
-        production = getattr(ProductionConfig, name, None)
+        default = getattr(Config, name, Flask.default_config.get(name))
+        base = _DOC_DEFAULTS.get(name) or _shown(default)
+        production = getattr(ProductionConfig, name, default)
         prod = "" if name in _DOC_DEFAULTS or production == default else _shown(production)
-        kind = _type_name(getattr(ProductionConfig, name, default))
-        lines.append(f"| `{name}` | `{ENV_PREFIX}{name}` | {kind} | {base} | {prod} |")
+        kind = _type_name(production if production is not None else getattr(DevelopmentConfig, name, ""))
+        note = notes.get(name, "").replace("|", "\\|")
+        lines.append(f"| `{name}` | `{ENV_PREFIX}{name}` | {kind} | {base} | {prod} | {note} |")
     return "\n".join(lines) + "\n"
 
 
