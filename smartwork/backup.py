@@ -195,9 +195,8 @@ def restore_database(source: Path, *, safety_copy: Path | None = None, now: date
     db.engine.dispose()
     if dialect == "sqlite":
         with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as backup, \
-                closing(sqlite3.connect(_sqlite_path())) as live:
-            with live:
-                backup.backup(live)
+                closing(sqlite3.connect(_sqlite_path())) as live, live:
+            backup.backup(live)
     else:
         _run([_pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
               "--exit-on-error", "--dbname", _url().database or "", str(source)],
