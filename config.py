@@ -319,7 +319,12 @@ def database_engine_options(config: Mapping[str, Any]) -> dict:
     connect_args: dict[str, Any] = {"connect_timeout": max(int(config["DATABASE_CONNECT_TIMEOUT"]), 2)}
     statement_ms = int(float(config["DATABASE_STATEMENT_TIMEOUT"]) * 1000)
     if statement_ms > 0:
-        connect_args["options"] = f"-c statement_timeout={statement_ms}"
+        from sqlalchemy.engine import make_url
+
+        # connect_args replace the URL's own ?options=… (a search_path, say): keep both.
+        in_url = make_url(str(config["SQLALCHEMY_DATABASE_URI"])).query.get("options") or ""
+        in_url = in_url if isinstance(in_url, str) else " ".join(in_url)
+        connect_args["options"] = f"{in_url} -c statement_timeout={statement_ms}".strip()
     connect_args.update(
         keepalives=1,
         keepalives_idle=int(config["DATABASE_KEEPALIVES_IDLE"]),

@@ -106,9 +106,8 @@ def bootstrap_command(admin_email, admin_name, admin_employee_number, admin_agen
     from .auth.activation import ACTIVATION_LINK_HOURS, issue_activation_link
     from .errors import SmartworkError
     from .planning.rollout import ensure_default_targets
-    from .seed.bootstrap import administrators, bootstrap_reference_data, ensure_first_admin, pending_first_admin
-
     from .seed import seed_reference_instant
+    from .seed.bootstrap import administrators, bootstrap_reference_data, ensure_first_admin, pending_first_admin
 
     now = seed_reference_instant(now_day.date()) if now_day else None
     report = bootstrap_reference_data(now=now)

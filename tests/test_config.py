@@ -175,3 +175,12 @@ def test_every_setting_is_in_the_table_and_settable():
     table = settings_table()
     for name in (name for name in vars(Config) if name.isupper()):
         assert f"| `{name}` | `SMARTWORK_{name}` |" in table
+
+
+def test_options_in_the_database_url_are_kept_beside_the_statement_timeout():
+    from config import Config, database_engine_options
+
+    settings = {name: getattr(Config, name) for name in dir(Config) if name.isupper()}
+    url = "postgresql+psycopg://u@h/d?options=-csearch_path%3Dother"
+    options = database_engine_options({**settings, "SQLALCHEMY_DATABASE_URI": url})
+    assert options["connect_args"]["options"] == "-csearch_path=other -c statement_timeout=30000"
