@@ -21,6 +21,7 @@ from smartwork.extensions import db
 from smartwork.planning.models import RolloutTarget
 from smartwork.planning.rollout import DEFAULT_TARGETS
 from smartwork.seed.catalog import PUBLIC_OPERATORS
+from smartwork.timeutils import utcnow
 from tests.hardening.conftest import client_for
 
 NOW = datetime(2030, 3, 4, 3, 0, tzinfo=UTC)
@@ -99,14 +100,16 @@ def test_bootstrap_is_idempotent_and_prints_no_second_link(app):
 def test_a_new_link_replaces_the_old_one(app):
     runner = app.test_cli_runner()
     [first] = LINK.findall(runner.invoke(args=["bootstrap", *ADMIN]).output)
-    renewed = runner.invoke(args=["bootstrap", "--new-admin-link", "--base-url", "https://smartwork.example.go.kr"])
+    renewed = runner.invoke(args=["bootstrap", "--new-admin-link", "--now", "2030-03-05",
+                                  "--base-url", "https://smartwork.example.go.kr"])
     assert renewed.exit_code == 0, renewed.output
     [second] = LINK.findall(renewed.output)
     assert second != first
     db.session.remove()
+    later = NOW + timedelta(days=1, hours=1)
     with pytest.raises(NotFound):
-        find_activation(first)
-    assert find_activation(second).user.email == "first.admin@mois.go.kr"
+        find_activation(first, now=later)
+    assert find_activation(second, now=later).user.email == "first.admin@mois.go.kr"
 
 
 def test_bootstrap_without_admin_details_says_what_to_do(app):
@@ -120,21 +123,21 @@ def test_bootstrap_without_admin_details_says_what_to_do(app):
 def test_no_link_for_an_active_admin(app):
     runner = app.test_cli_runner()
     [token] = LINK.findall(runner.invoke(args=["bootstrap", *ADMIN]).output)
-    activate(token, "a-long-passphrase-2030")
-    result = runner.invoke(args=["bootstrap", "--new-admin-link"])
+    activate(token, "a-long-passphrase-2030", now=NOW)
+    result = runner.invoke(args=["bootstrap", "--new-admin-link", "--now", "2030-03-04"])
     assert result.exit_code == 1 and "no first administrator waiting" in result.output
 
 
 # --- the activation link --------------------------------------------------------------------------
 
 
-def _pending_admin() -> tuple[User, str]:
+def _pending_admin(now: datetime = NOW) -> tuple[User, str]:
     from smartwork.seed.bootstrap import bootstrap_reference_data, ensure_first_admin
 
-    bootstrap_reference_data(now=NOW)
+    bootstrap_reference_data(now=now)
     admin = ensure_first_admin(email="first.admin@mois.go.kr", name="최관리", employee_number="A-0001",
-                               agency_code="MOIS", now=NOW)
-    link = issue_activation_link(admin, now=NOW, base_url="https://x.test")
+                               agency_code="MOIS", now=now)
+    link = issue_activation_link(admin, now=now, base_url="https://x.test")
     return admin, link.rsplit("/", 1)[1]
 
 
@@ -157,7 +160,7 @@ def test_the_password_must_have_12_characters(app):
 
 
 def test_activation_through_the_page_then_sign_in(app):
-    admin, token = _pending_admin()
+    admin, token = _pending_admin(now=utcnow())  # the page itself runs at the wall clock
     admin_id = admin.id
     client = client_for(app, None)
     path = f"/auth/activate/{token}"
