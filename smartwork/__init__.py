@@ -64,8 +64,8 @@ def register_config(app: Flask, config_name: str, overrides: dict | None) -> Non
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database_engine_options(app.config)
     if config_name == "production" and app.config["SECRET_KEY"] in (DEFAULT_SECRET_KEY, "", None):
         raise RuntimeError(
-            "Production refuses to start with the default SECRET_KEY: set SECRET_KEY in the "
-            "environment or instance/config.py."
+            "Production refuses to start with the default SECRET_KEY: set SMARTWORK_SECRET_KEY (or "
+            "SECRET_KEY) in the environment, or SECRET_KEY in instance/config.py."
         )
 
 
