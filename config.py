@@ -6,9 +6,12 @@ switches the database to PostgreSQL (``postgresql+psycopg://...``).
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -99,6 +102,32 @@ class Config:
     # Strict-Transport-Security on every response (production sits behind TLS).
     HSTS_ENABLED = False
 
+    # --- Production: proxy, database timeouts, body limits, logs, readiness (issue 15 §2, §4, §8) ---
+    # Addresses or CIDRs of the reverse proxies whose X-Forwarded-* headers are believed (e.g. 127.0.0.1).
+    TRUSTED_PROXIES: list[str] = []
+    # Seconds to wait for a new database connection before the request fails with a 503.
+    DATABASE_CONNECT_TIMEOUT = 5
+    # PostgreSQL: seconds a statement may run before the server cancels it (0 = no limit).
+    DATABASE_STATEMENT_TIMEOUT = 30
+    # PostgreSQL TCP keepalives: a vanished server is noticed after idle + interval × count seconds.
+    DATABASE_KEEPALIVES_IDLE = 10
+    DATABASE_KEEPALIVES_INTERVAL = 5
+    DATABASE_KEEPALIVES_COUNT = 3
+    # PostgreSQL: seconds sent data may stay unacknowledged before the connection is dropped (0 = OS default).
+    DATABASE_TCP_USER_TIMEOUT = 30
+    # Largest request body in bytes for forms and the API (413 above it).
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    # Larger bodies allowed only for views marked @accepts_uploads (roster and restore uploads).
+    UPLOAD_MAX_CONTENT_LENGTH = 50 * 1024 * 1024
+    # Logs to stdout: "json" (one object a line, with the request id) or "text".
+    LOG_FORMAT = "text"
+    LOG_LEVEL = "INFO"
+    # /readyz fails when the scheduler leader's last heartbeat is older than this (0 = not checked).
+    READYZ_SCHEDULER_MAX_AGE = timedelta(minutes=5)
+    # The site's address as users reach it, for links printed by commands (flask bootstrap).
+    PUBLIC_BASE_URL = "http://localhost:5000"
+    # --- end of the production block ---
+
     DIRECTORY_PAGE_SIZE = 25
     # The planner overview aggregates the whole network; each worker recomputes it at most this often.
     PLANNING_OVERVIEW_CACHE_SECONDS = 60
@@ -133,6 +162,7 @@ class ProductionConfig(Config):
     MAIL_BACKEND = "smtp"
     PREFERRED_URL_SCHEME = "https"
     HSTS_ENABLED = True
+    LOG_FORMAT = "json"
 
 
 CONFIGS = {
@@ -140,3 +170,186 @@ CONFIGS = {
     "testing": TestingConfig,
     "production": ProductionConfig,
 }
+
+
+# --- settings from the environment (issue 15 §4) ---------------------------------------------
+
+ENV_PREFIX = "SMARTWORK_"
+# Environment variables with the prefix that are not settings (read before a config exists).
+ENV_NOT_SETTINGS = frozenset({"SMARTWORK_CONFIG", "SMARTWORK_BIND", "SMARTWORK_ACCESS_LOG",
+                              "SMARTWORK_REQUIRE_POSTGRES"})
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def parse_setting(name: str, raw: str, default: Any) -> Any:
+    """Parse an environment string into the type of the setting's default value."""
+    text = raw.strip()
+    if isinstance(default, bool):
+        if text.lower() in _TRUE:
+            return True
+        if text.lower() in _FALSE:
+            return False
+        raise ValueError(f"{ENV_PREFIX}{name}: expected true/false, got {raw!r}")
+    if isinstance(default, int):
+        return int(text)
+    if isinstance(default, float):
+        return float(text)
+    if isinstance(default, timedelta):
+        return timedelta(seconds=float(text))
+    if isinstance(default, list | tuple):
+        items = [item.strip() for item in text.split(",") if item.strip()]
+        return type(default)(items)
+    if isinstance(default, dict):
+        value = json.loads(text)
+        if not isinstance(value, dict):
+            raise ValueError(f"{ENV_PREFIX}{name}: expected a JSON object")
+        return value
+    if name == "SQLALCHEMY_DATABASE_URI":
+        return normalise_database_url(text)
+    return raw
+
+
+def settings_from_environment(
+    defaults: Mapping[str, Any], environ: Mapping[str, str] | None = None
+) -> tuple[dict, list[str]]:
+    """The settings set as ``SMARTWORK_<NAME>`` in the environment, parsed by their default's type,
+    and the prefixed variables that name no setting (the app logs them: a typo must not go unseen).
+
+    A value that does not parse is refused with the variable's name.
+    """
+    environ = os.environ if environ is None else environ
+    found, unknown = {}, []
+    for key, raw in environ.items():
+        if not key.startswith(ENV_PREFIX) or key in ENV_NOT_SETTINGS:
+            continue
+        name = key[len(ENV_PREFIX):]
+        if name not in defaults or not name.isupper():
+            unknown.append(key)
+            continue
+        try:
+            found[name] = parse_setting(name, raw, defaults[name])
+        except ValueError as error:
+            raise ValueError(f"{key}: {error}") from error
+    return found, sorted(unknown)
+
+
+# Defaults that depend on the machine or the environment are shown as text in the README table.
+_DOC_DEFAULTS = {
+    "SECRET_KEY": "a development key (production refuses it)",
+    "SQLALCHEMY_DATABASE_URI": "`DATABASE_URL`, else `sqlite:///instance/smartwork.sqlite`",
+    "RATELIMIT_STORAGE_URI": "`REDIS_URL`, else `memory://`",
+}
+
+
+def _setting_names() -> list[str]:
+    names: list[str] = []
+    for cls in (Config, DevelopmentConfig, ProductionConfig):  # TestingConfig is the suite's own
+        names += [name for name in vars(cls) if name.isupper() and name not in names]
+    return names
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, timedelta):
+        return "seconds"
+    if isinstance(value, list | tuple):
+        return "list (comma-separated)"
+    if isinstance(value, dict):
+        return "JSON object"
+    return type(value).__name__
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, timedelta):
+        value = int(value.total_seconds())
+    if isinstance(value, list | tuple):
+        value = ",".join(value)
+    if isinstance(value, dict):
+        value = json.dumps(value)
+    text = str(value).replace("|", "\\|")
+    return f"`{text}`" if text else "(empty)"
+
+
+def _descriptions() -> dict[str, str]:
+    """Each setting's comment in this file: on its line, or the comment block right above it."""
+    import re
+
+    notes: dict[str, str] = {}
+    block: list[str] = []
+    for line in Path(__file__).read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if stripped.startswith("# ") and not stripped.startswith("# ---"):
+            block.append(stripped[2:])
+            continue
+        match = re.match(r"\s+([A-Z][A-Z0-9_]*)\s*(?::[^=]*)?=.*?(?:#\s*(.*))?$", line)
+        if match and match.group(1) not in notes:
+            notes[match.group(1)] = match.group(2) or " ".join(block)
+        block = []
+    return notes
+
+
+def settings_table() -> str:
+    """The Markdown table of every setting: variable, type, default, production value, meaning."""
+    from flask import Flask
+
+    notes = _descriptions()
+    lines = ["| setting | environment variable | type | default | production | meaning |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for name in _setting_names():
+        default = getattr(Config, name, Flask.default_config.get(name))
+        base = _DOC_DEFAULTS.get(name) or _shown(default)
+        production = getattr(ProductionConfig, name, default)
+        prod = "" if name in _DOC_DEFAULTS or production == default else _shown(production)
+        kind = _type_name(production if production is not None else getattr(DevelopmentConfig, name, ""))
+        note = notes.get(name, "").replace("|", "\\|")
+        lines.append(f"| `{name}` | `{ENV_PREFIX}{name}` | {kind} | {base} | {prod} | {note} |")
+    return "\n".join(lines) + "\n"
+
+
+def database_engine_options(config: Mapping[str, Any]) -> dict:
+    """SQLALCHEMY_ENGINE_OPTIONS with the connect timeout, statement timeout and keepalives applied.
+
+    Only PostgreSQL takes them (SQLite has its busy timeout); options set explicitly win.
+    """
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if not str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("postgresql"):
+        return options
+    connect_args: dict[str, Any] = {"connect_timeout": max(int(config["DATABASE_CONNECT_TIMEOUT"]), 2)}
+    statement_ms = int(float(config["DATABASE_STATEMENT_TIMEOUT"]) * 1000)
+    if statement_ms > 0:
+        from sqlalchemy.engine import make_url
+
+        # connect_args replace the URL's own ?options=… (a search_path, say): keep both.
+        in_url = make_url(str(config["SQLALCHEMY_DATABASE_URI"])).query.get("options") or ""
+        in_url = in_url if isinstance(in_url, str) else " ".join(in_url)
+        connect_args["options"] = f"{in_url} -c statement_timeout={statement_ms}".strip()
+    connect_args.update(
+        keepalives=1,
+        keepalives_idle=int(config["DATABASE_KEEPALIVES_IDLE"]),
+        keepalives_interval=int(config["DATABASE_KEEPALIVES_INTERVAL"]),
+        keepalives_count=int(config["DATABASE_KEEPALIVES_COUNT"]),
+    )
+    if int(config["DATABASE_TCP_USER_TIMEOUT"]) > 0:
+        connect_args["tcp_user_timeout"] = int(config["DATABASE_TCP_USER_TIMEOUT"]) * 1000
+    options["connect_args"] = {**connect_args, **options.get("connect_args", {})}
+    return options
+
+
+TABLE_START, TABLE_END = "<!-- settings-table:start -->", "<!-- settings-table:end -->"
+
+
+def write_readme_table(readme: Path = BASE_DIR / "README.md") -> bool:
+    """Regenerate the settings table in README.md; return True if it changed."""
+    text = readme.read_text(encoding="utf-8")
+    head, _start, rest = text.partition(TABLE_START)
+    _old, _end, tail = rest.partition(TABLE_END)
+    updated = f"{head}{TABLE_START}\n{settings_table()}{TABLE_END}{tail}"
+    if updated != text:
+        readme.write_text(updated, encoding="utf-8")
+    return updated != text
+
+
+if __name__ == "__main__":  # python config.py: refresh the README's settings table
+    print("README.md updated" if write_readme_table() else "README.md already up to date")

@@ -12,8 +12,17 @@ bind = os.environ.get("SMARTWORK_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 worker_class = "sync"
 timeout = 60
-# Several app hosts behind one proxy: trust X-Forwarded-* from the proxy only (set FORWARDED_ALLOW_IPS).
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn itself believes X-Forwarded-Proto only from the same proxies the app trusts (the app's
+# middleware decides the client address; see TRUSTED_PROXIES). Nobody when none are configured.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", os.environ.get("SMARTWORK_TRUSTED_PROXIES", ""))
+
+# Access log on by default, to stdout beside the app's JSON logs: SMARTWORK_ACCESS_LOG=<path> or "off".
+# %(h)s is the real client (the app's proxy middleware rewrote REMOTE_ADDR for trusted proxies) and
+# the request id ties the line to the app's own log lines.
+_access_log = os.environ.get("SMARTWORK_ACCESS_LOG", "-")
+accesslog = None if _access_log.lower() in ("off", "none", "") else _access_log
+access_log_format = '%(h)s - %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms rid=%({x-request-id}o)s'
+errorlog = "-"
 
 
 def post_worker_init(worker) -> None:

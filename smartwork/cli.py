@@ -17,6 +17,7 @@ def register_commands(app: Flask) -> None:
     """Attach every command group to the app."""
     for command in (
         seed_command,
+        bootstrap_command,
         users_group,
         jobs_group,
         scheduler_group,
@@ -59,8 +60,10 @@ class ClickProgress:
 @click.option("--scale", type=click.Choice(["demo", "national"]), default="demo", show_default=True,
               help="national: 50,000 employees, ~15,000 spaces and a year of bookings (ignores --users).")
 def seed_command(seed_value: int, users: int, now_day, scale: str) -> None:
-    """Load regions and the real centers, then fill the network to 500 centers (idempotent)."""
-    from .seed import seed_network, seed_reference_instant
+    """Build the DEMO: regions and the real centers, a fictional network to 500 centers, demo people."""
+    from .seed import refuse_production, seed_network, seed_reference_instant
+
+    refuse_production()
 
     progress = ClickProgress()
     history = None
@@ -85,6 +88,59 @@ def seed_command(seed_value: int, users: int, now_day, scale: str) -> None:
         click.echo("\nDemo accounts (development only):")
         for role, email, password in report.demo_credentials:
             click.echo(f"  {role:<15} {email:<36} {password}")
+
+
+@click.command("bootstrap")
+@click.option("--admin-email", default=None, help="The first administrator's government e-mail.")
+@click.option("--admin-name", default=None, help="The first administrator's name.")
+@click.option("--admin-employee-number", default=None, help="The first administrator's employee number.")
+@click.option("--admin-agency", default="MOIS", show_default=True, help="The first administrator's agency code.")
+@click.option("--new-admin-link", is_flag=True,
+              help="Print a fresh activation link for the first administrator (the old one stops working).")
+@click.option("--base-url", default=None, help="The site's address for the link (default: PUBLIC_BASE_URL).")
+@click.option("--now", "now_day", default=None, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Reference date (YYYY-MM-DD, Seoul) for center statuses and holidays; default today.")
+def bootstrap_command(admin_email, admin_name, admin_employee_number, admin_agency, new_admin_link,
+                      base_url, now_day) -> None:
+    """Production setup: real reference data only (idempotent) and the first administrator's one-time link."""
+    from .auth.activation import ACTIVATION_LINK_HOURS, issue_activation_link
+    from .errors import SmartworkError
+    from .planning.rollout import ensure_default_targets
+    from .seed import seed_reference_instant
+    from .seed.bootstrap import administrators, bootstrap_reference_data, ensure_first_admin, pending_first_admin
+
+    now = seed_reference_instant(now_day.date()) if now_day else None
+    report = bootstrap_reference_data(now=now)
+    targets_added = ensure_default_targets(now=now)
+    for line in report.summary_lines():
+        click.echo(line)
+    click.echo(f"rollout targets: {targets_added} added (the 2010 plan)")
+
+    if new_admin_link:
+        admin = pending_first_admin()
+        if admin is None:
+            raise click.ClickException("there is no first administrator waiting for a password; "
+                                       "use `flask users set-password` for an existing account")
+    elif admin_email and admin_name and admin_employee_number:
+        try:
+            admin = ensure_first_admin(email=admin_email, name=admin_name, employee_number=admin_employee_number,
+                                       agency_code=admin_agency, now=now)
+        except SmartworkError as error:
+            raise click.ClickException(error.message) from error
+        if admin is None:
+            click.echo("administrator: one exists already (nobody created, no link printed)")
+            return
+    else:
+        if administrators():
+            click.echo("administrator: one exists already")
+        else:
+            click.echo("administrator: none yet; run again with --admin-email, --admin-name and "
+                       "--admin-employee-number to create the first one")
+        return
+    link = issue_activation_link(admin, base_url=base_url, now=now)
+    click.echo(f"\nFirst administrator: {admin.email}. Open this link within {ACTIVATION_LINK_HOURS} hours to "
+               "choose a password (it works once and is not shown again):")
+    click.echo(f"  {link}")
 
 
 @click.group("users")

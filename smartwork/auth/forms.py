@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 
 class LoginForm(FlaskForm):
@@ -45,3 +45,17 @@ class LanguageForm(FlaskForm):
 
     locale = HiddenField(validators=[DataRequired()])
     next = HiddenField()
+
+
+class ActivationForm(FlaskForm):
+    """Choose the first password through a one-time activation link."""
+
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=12, max=200)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )

@@ -141,3 +141,26 @@ class RoleAssignment(db.Model):
     role: Mapped[Role] = mapped_column(enum_column_type(Role, "role"))
 
     user: Mapped[User] = relationship(back_populates="roles")
+
+
+class ActivationToken(db.Model):
+    """A one-time link that lets a person with no password choose one (the first administrator).
+
+    Only the SHA-256 of the token is stored: the link is shown once and a leaked database gives no
+    working link. Single use (``used_at``), valid until ``expires_at``.
+    """
+
+    __tablename__ = "activation_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    def usable(self, now: datetime) -> bool:
+        """True while neither used, revoked nor expired."""
+        return self.used_at is None and self.expires_at > now

@@ -11,8 +11,9 @@ from ..errors import SmartworkError
 from ..extensions import limiter
 from ..i18n import LANGUAGE_COOKIE
 from ..security import config_limit
+from . import activation as activation_services
 from . import services
-from .forms import LanguageForm, LoginForm, PasswordChangeForm
+from .forms import ActivationForm, LanguageForm, LoginForm, PasswordChangeForm
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -87,3 +88,22 @@ def language():
             secure=current_app.config["SESSION_COOKIE_SECURE"],
         )
     return response
+
+
+@bp.route("/activate/<token>", methods=["GET", "POST"])
+@limiter.limit(config_limit("RATELIMIT_SIGNIN"), methods=["POST"])
+def activate(token: str):
+    """Choose a password through a one-time activation link, then sign in."""
+    activation = activation_services.find_activation(token)  # 404 page when used, replaced or expired
+    form = ActivationForm()
+    if form.validate_on_submit():
+        try:
+            activation_services.activate(token, form.password.data)
+        except SmartworkError as error:
+            if error.field is None:
+                raise
+            form.password.errors.append(error.message)
+            return render_template("auth/activate.html", form=form, person=activation.user), error.status
+        flash(_("Your password is set. Please sign in."), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/activate.html", form=form, person=activation.user), 422 if form.errors else 200

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
+import click
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -112,6 +113,7 @@ def seed_network(
     pair, center–day), and the centers are topped up to 50 public + 450 private at most, so a
     rerun — even with another ``seed`` — never builds a second network.
     """
+    refuse_production()
     started = clock.perf_counter()
     now = now or utcnow()
     now_day = local_today(now)
@@ -143,6 +145,21 @@ def seed_network(
     report = _count(network, people)
     report.seconds = clock.perf_counter() - started
     return report
+
+
+def refuse_production() -> None:
+    """The demo (fictional centers, shared demo password) never goes into a production database."""
+    from flask import current_app
+
+    if current_app.config.get("SMARTWORK_CONFIG") == "production":
+        raise DemoRefused(
+            "flask seed builds the demo (fictional centers and people with a shared password) and refuses "
+            "the production config. Use `flask bootstrap` to set up a production database."
+        )
+
+
+class DemoRefused(click.ClickException):
+    """The demo seed was asked to run under the production config."""
 
 
 def seed_reference_instant(day: date) -> datetime:

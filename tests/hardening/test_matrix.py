@@ -44,6 +44,7 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "GET api_series.series_detail": (401, 200, 404, 404, 404, 404, 404),
     "GET api_series.series_list": (401, 200, 200, 200, 200, 200, 200),
     "GET api_waitlist.waitlist_list": (401, 200, 200, 200, 200, 200, 200),
+    "GET auth.activate": (404, 404, 404, 404, 404, 404, 404),  # the world's token is no activation link
     "GET auth.login": (200, 302, 302, 302, 302, 302, 302),
     "GET auth.password": (302, 200, 200, 200, 200, 200, 200),
     "GET bookings.booking_ics": (302, 200, 404, 404, 404, 404, 404),
@@ -61,6 +62,7 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "GET centers.detail": (302, 200, 200, 200, 200, 200, 200),
     "GET centers.directory": (302, 200, 200, 200, 200, 200, 200),
     "GET health.healthz": (200, 200, 200, 200, 200, 200, 200),
+    "GET health.readyz": (503, 503, 503, 503, 503, 503, 503),  # the world has no scheduler running
     "GET home.index": (302, 200, 200, 200, 200, 200, 200),
     "GET jobs.detail": (302, 403, 403, 403, 403, 403, 200),
     "GET jobs.index": (302, 403, 403, 403, 403, 403, 200),
@@ -100,6 +102,7 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "POST api_series.series_cancel": (401, 200, 404, 404, 404, 404, 404),
     "POST api_series.series_create": (401, 422, 422, 422, 422, 422, 422),
     "POST api_waitlist.waitlist_join": (401, 422, 422, 422, 422, 422, 422),
+    "POST auth.activate": (404, 404, 404, 404, 404, 404, 404),
     "POST auth.language": (302, 302, 302, 302, 302, 302, 302),
     "POST auth.login": (422, 302, 302, 302, 302, 302, 302),
     "POST auth.password": (302, 422, 422, 422, 422, 422, 422),
