@@ -67,11 +67,23 @@ class Config:
         "suspension_days": 7,
     }
 
-    # Mail: development prints to the console; tests point at a local SMTP server.
-    MAIL_BACKEND = "console"  # console | smtp
+    # Mail: every message is an outbox row written with its cause; the deliver_mail job sends it.
+    MAIL_BACKEND = "console"  # console (prints readable text) | smtp
     MAIL_SERVER = "127.0.0.1"
     MAIL_PORT = 25
     MAIL_SENDER = "smartwork <no-reply@smartwork.go.kr>"
+    MAIL_TIMEOUT = 10  # seconds per SMTP connect/command
+    # Optional for relays that need them: MAIL_USE_TLS (STARTTLS), MAIL_USERNAME, MAIL_PASSWORD.
+    MAIL_BATCH_SIZE = 50  # messages claimed at a time (one SMTP connection serves a batch)
+    MAIL_MAX_ATTEMPTS = 8  # after this many failures a message is a dead letter (/jobs/outbox)
+    # Back-off after the n-th failure: base × 2^(n-1) seconds, capped (60 s … 1 h: ~2 h to dead).
+    MAIL_RETRY_BASE_SECONDS = 60
+    MAIL_RETRY_MAX_SECONDS = 3600
+    # A row claimed longer ago than this belongs to a deliverer that died: it is given back.
+    MAIL_CLAIM_TIMEOUT_SECONDS = 900
+    # Absolute links in mails (a job has no request): e.g. https://smartwork.example.go.kr. Unset:
+    # SERVER_NAME + PREFERRED_URL_SCHEME are used.
+    BASE_URL = os.environ.get("BASE_URL")
 
     # Scheduler: off until explicitly started (run.py or `flask scheduler run`).
     SCHEDULER_ENABLED = False
@@ -110,6 +122,7 @@ class DevelopmentConfig(Config):
 
     DEBUG = True
     SHOW_DEMO_CREDENTIALS = True
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
     # `make run` releases no-shows and sends reminders by itself (run.py starts it, reloader-safe).
     SCHEDULER_ENABLED = True
 

@@ -67,6 +67,26 @@ def ics_for_booking(booking: Booking) -> bytes:
     return _finish(cal)
 
 
+def ics_for_mail(booking: Booking, method: str, organizer: str, attendee: str, stamp: datetime) -> bytes:
+    """The booking as an iTIP message for a mail attachment (RFC 5546 ``METHOD:REQUEST`` or ``CANCEL``).
+
+    SEQUENCE counts seconds since the booking was made, so a later message (a move, then a cancel)
+    always supersedes an earlier one in the recipient's calendar.
+    """
+    cal = _calendar(_("smartwork booking"))
+    cal.add("method", method)
+    event = _event(booking)
+    for name in ("dtstamp", "sequence", "status"):
+        del event[name]
+    event.add("dtstamp", stamp)
+    event.add("sequence", max(int((stamp - booking.created_at).total_seconds()), 0))
+    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    event.add("organizer", f"mailto:{organizer}")
+    event.add("attendee", f"mailto:{attendee}", parameters={"ROLE": "REQ-PARTICIPANT", "RSVP": "FALSE"})
+    cal.add_component(event)
+    return _finish(cal)
+
+
 def calendar_feed(token: str, now: datetime | None = None) -> bytes:
     """The feed behind ``token``: the last 30 days and everything ahead; NotFound if revoked."""
     now = now or utcnow()

@@ -1,22 +1,39 @@
-"""Notifications: in-app rows created inside the use case, e-mail sent after its commit."""
+"""Notifications: in-app rows and their e-mails, both written inside the use case's transaction.
+
+``queue`` adds the Notification and its outbox message (``mail.enqueue``) to the session, so the
+use case's single commit writes the event, the notice and the mail together; the ``deliver_mail``
+job sends it later (no SMTP in a request). Mails link to the booking and carry an ``.ics``
+(``METHOD:REQUEST`` when a booking is made or moved, ``CANCEL`` when it ends early).
+"""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from email.utils import parseaddr
 
+from flask import current_app
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
+from .. import mail
 from ..auth.models import User
-from ..database import commit_keeping_loaded
 from ..extensions import db
-from ..mail import MailError, send_mail
 from ..timeutils import to_local, utcnow
+from .calendar import ics_for_mail
 from .models import Booking, Notification, NotificationKind
 
 log = logging.getLogger(__name__)
+
+# Which mails carry the booking as an iCalendar attachment, and with which iTIP method.
+ICS_METHODS = {
+    NotificationKind.BOOKING_CONFIRMED: "REQUEST",  # also sent when a booking is moved to another space
+    NotificationKind.WAITLIST_WON: "REQUEST",
+    NotificationKind.BOOKING_CANCELLED: "CANCEL",
+    NotificationKind.BOOKING_RELEASED: "CANCEL",
+    NotificationKind.CENTER_CLOSED: "CANCEL",
+}
 
 
 def booking_params(booking: Booking) -> dict:
@@ -30,13 +47,45 @@ def booking_params(booking: Booking) -> dict:
     }
 
 
-def queue(user: User, kind: NotificationKind, booking: Booking | None = None, **extra) -> Notification:
-    """Add a notification row to the current transaction; deliver() sends it after the commit."""
+def queue(user: User, kind: NotificationKind, booking: Booking | None = None, *, now: datetime | None = None,
+          **extra) -> Notification:
+    """Add a notification and its e-mail (an outbox row) to the current transaction; never commits."""
+    now = now or utcnow()
     params = booking_params(booking) if booking is not None else {}
     params.update(extra)
-    notification = Notification(user=user, kind=kind, params=params, booking=booking, created_at=utcnow())
+    notification = Notification(user=user, kind=kind, params=params, booking=booking, created_at=now)
     db.session.add(notification)
+    notification.outbox = _enqueue_mail(notification, user, booking, now)
     return notification
+
+
+def _enqueue_mail(notification: Notification, user: User, booking: Booking | None, now: datetime) -> mail.OutboxMessage:
+    """Render the mail in the user's language now (a snapshot, like the notice) and put it in the outbox."""
+    if booking is not None and booking.id is None:
+        db.session.flush()  # the link and the calendar UID name the booking by its id
+    attachments = []
+    with force_locale(user.locale or "ko"):
+        subject, body = render(notification)
+        if booking is not None:
+            link = mail.external_url("bookings.mine", _anchor=f"booking-{booking.id}")
+            body += "\n\n" + _("Your booking: %(url)s", url=link)
+            method = ICS_METHODS.get(notification.kind)
+            if method is not None:
+                organizer = parseaddr(current_app.config["MAIL_SENDER"])[1]
+                attachments.append(mail.Attachment(
+                    f"smartwork-booking-{booking.id}.ics", f"text/calendar; method={method}; charset=utf-8",
+                    ics_for_mail(booking, method, organizer, user.email, now),
+                ))
+    return mail.enqueue(user.email, subject, body, attachments, now=now)
+
+
+@mail.message_sent.connect
+def _record_emailed(_sender, ids: list[int], at: datetime, **_kwargs) -> None:
+    """Mark the notices whose mail the outbox just sent (inside the job's transaction)."""
+    db.session.execute(
+        update(Notification).where(Notification.outbox_id.in_(ids)).values(emailed_at=at)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _fields(params: dict) -> dict:
@@ -86,29 +135,8 @@ def render(notification: Notification) -> tuple[str, str]:
 
 
 def deliver(notifications: list[Notification]) -> int:
-    """E-mail notifications after their transaction committed; failures are logged, never raised."""
-    sent: list[int] = []
-    for notification in notifications:
-        try:
-            user = notification.user
-            with force_locale(user.locale or "ko"):
-                subject, body = render(notification)
-            send_mail(user.email, subject, body)
-            sent.append(notification.id)
-        except MailError as error:
-            log.error("notification %s not e-mailed: %s", notification.id, error)
-        except Exception:  # a broken mail path must never undo a committed booking
-            log.exception("notification %s not e-mailed", notification.id)
-    try:
-        if sent:
-            db.session.execute(
-                update(Notification).where(Notification.id.in_(sent)).values(emailed_at=utcnow())
-            )
-        commit_keeping_loaded(db.session())  # also ends the read transaction (SQLite would keep its lock)
-    except Exception:
-        db.session.rollback()
-        log.exception("could not record e-mailed notifications")
-    return len(sent)
+    """Nothing to do: ``queue`` already wrote each mail to the outbox (kept for existing callers)."""
+    return 0
 
 
 def list_for(user: User, limit: int = 50) -> list[Notification]:
