@@ -17,9 +17,10 @@ import logging
 import smtplib
 import sys
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
 from urllib.parse import quote, urlsplit
@@ -91,6 +92,9 @@ class OutboxMessage(db.Model):
     body: Mapped[str] = mapped_column(Text)
     # [{"filename", "content_type", "data": base64}]
     attachments: Mapped[list] = mapped_column(JSON, default=list)
+    # A registered renderer still to write subject, body and attachments (enqueue_rendered_later); the
+    # deliverer renders once, stores the result and clears this, so every try sends the same message.
+    render_with: Mapped[str | None] = mapped_column(String(40))
     # Stable across retries, so a receiver can drop the copy of a message re-sent after a crash.
     message_id: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -115,23 +119,54 @@ class OutboxMessage(db.Model):
 # --- writing ---------------------------------------------------------------------------------------
 
 
-def enqueue(to: str, subject: str, body: str, attachments: Iterable[Attachment | tuple] = (),
-            now: datetime | None = None) -> OutboxMessage:
-    """Add a message to the current session without committing; the caller's commit writes it."""
+def _stored(attachments: Iterable[Attachment | tuple]) -> list[dict]:
     stored = []
     for item in attachments:
         item = item if isinstance(item, Attachment) else Attachment(*item)
         data = item.data.encode() if isinstance(item.data, str) else item.data
         stored.append({"filename": item.filename, "content_type": item.content_type,
                        "data": base64.b64encode(data).decode("ascii")})
-    domain = parseaddr(current_app.config["MAIL_SENDER"])[1].rpartition("@")[2] or "smartwork.local"
+    return stored
+
+
+@lru_cache(maxsize=4)
+def _id_domain(sender: str) -> str:
+    return parseaddr(sender)[1].rpartition("@")[2] or "smartwork.local"
+
+
+def _new(to: str, now: datetime | None, **fields) -> OutboxMessage:
+    domain = _id_domain(current_app.config["MAIL_SENDER"])
     message = OutboxMessage(
-        status=OutboxStatus.PENDING, recipient=to, subject=subject, body=body, attachments=stored,
-        message_id=f"<outbox.{uuid.uuid4().hex}@{domain}>", created_at=now or utcnow(),
-        next_attempt_at=None, attempts=0,
+        status=OutboxStatus.PENDING, recipient=to, message_id=f"<outbox.{uuid.uuid4().hex}@{domain}>",
+        created_at=now or utcnow(), next_attempt_at=None, attempts=0, **fields,
     )
     db.session.add(message)
     return message
+
+
+def enqueue(to: str, subject: str, body: str, attachments: Iterable[Attachment | tuple] = (),
+            now: datetime | None = None) -> OutboxMessage:
+    """Add a message to the current session without committing; the caller's commit writes it."""
+    return _new(to, now, subject=subject, body=body, attachments=_stored(attachments))
+
+
+Renderer = Callable[[OutboxMessage], tuple[str, str, Sequence[Attachment]]]
+RENDERERS: dict[str, Renderer] = {}
+
+
+def register_renderer(name: str, renderer: Renderer) -> None:
+    """Let ``enqueue_rendered_later(..., name)`` messages be written by ``renderer(message) -> (subject, body,
+    attachments)``; a domain registers its own (this module knows none)."""
+    RENDERERS[name] = renderer
+
+
+def enqueue_rendered_later(to: str, renderer: str, now: datetime | None = None) -> OutboxMessage:
+    """Add a message whose text the deliverer renders (once, before the first try) with a registered renderer.
+
+    For use cases that write many mails at once: rendering (an .ics costs ~3 ms) then happens in
+    the job, not in the request. ``now`` is kept as ``created_at`` for the renderer to use.
+    """
+    return _new(to, now, subject="", body="", attachments=[], render_with=renderer)
 
 
 def external_url(endpoint: str, _anchor: str | None = None, **values) -> str:
@@ -336,15 +371,33 @@ def claim(now: datetime, limit: int) -> tuple[str, list[Claimed]]:
             .execution_options(synchronize_session=False)
         )
     db.session.commit()
-    claimed = [
-        Claimed(row.id, row.recipient, row.subject, row.body, row.attachment_list(), row.message_id, row.attempts)
-        for row in db.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.claimed_by == token).order_by(OutboxMessage.id)
-        )
-    ]
-    # End the read: no transaction (on SQLite: no write lock) stays open while the server is talked to.
+    rows = list(db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.claimed_by == token).order_by(OutboxMessage.id)
+    ))
+    claimed = []
+    for row in rows:
+        if row.render_with and not _render(row, now):
+            continue
+        claimed.append(Claimed(row.id, row.recipient, row.subject, row.body, row.attachment_list(),
+                               row.message_id, row.attempts))
+    # End the transaction: none (on SQLite: no write lock) stays open while the server is talked to.
     db.session.commit()
     return token, claimed
+
+
+def _render(row: OutboxMessage, now: datetime) -> bool:
+    """Write a claimed row's text with its renderer; a row that cannot be rendered is a dead letter."""
+    try:
+        renderer = RENDERERS[row.render_with]
+        subject, body, attachments = renderer(row)
+    except Exception as error:  # retrying cannot render what is not there
+        log.exception("mail %s could not be rendered by %r", row.id, row.render_with)
+        row.status, row.claimed_by, row.failed_at = OutboxStatus.DEAD, None, now
+        row.attempts += 1
+        row.last_error = f"not rendered ({row.render_with}): {error!r}"[:ERROR_MAX_CHARS]
+        return False
+    row.subject, row.body, row.attachments, row.render_with = subject, body, _stored(attachments), None
+    return True
 
 
 def _mark_sent(message_id: int, token: str, now: datetime) -> bool:

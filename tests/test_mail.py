@@ -61,8 +61,8 @@ def test_enqueue_belongs_to_the_callers_transaction(app):
 
 def test_delivery_sends_over_smtp_with_attachments_on_one_connection(app, smtp):
     ics = b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
-    first = mail.enqueue("kim@example.go.kr", "예약 확정", "안녕하세요", [Attachment("a.ics", "text/calendar; method=REQUEST", ics)],
-                         now=NOW)
+    first = mail.enqueue("kim@example.go.kr", "예약 확정", "안녕하세요",
+                         [Attachment("a.ics", "text/calendar; method=REQUEST", ics)], now=NOW)
     mail.enqueue("lee@example.go.kr", "두 번째", "본문", [("b.bin", "application/octet-stream", b"\x00\x01")], now=NOW)
     db.session.commit()
     result = mail.deliver_due(now=NOW)
@@ -84,7 +84,7 @@ def test_delivery_sends_over_smtp_with_attachments_on_one_connection(app, smtp):
 
 def test_a_refusal_is_retried_with_exponential_back_off(app, smtp):
     app.config.update(MAIL_RETRY_BASE_SECONDS=60, MAIL_RETRY_MAX_SECONDS=200, MAIL_MAX_ATTEMPTS=8)
-    [message_id] = queue_some(1)
+    queue_some(1)
     smtp.replies = ["451 4.3.0 try again later"] * 3
     assert mail.deliver_due(now=NOW).retried == 1
     [row] = outbox()
@@ -162,7 +162,7 @@ def test_a_retried_dead_letter_is_sent_and_the_retry_audited(app, smtp):
 
 def test_a_claim_left_by_a_killed_deliverer_is_taken_back_after_the_timeout(app, smtp):
     app.config.update(MAIL_CLAIM_TIMEOUT_SECONDS=900)
-    [message_id] = queue_some(1)
+    queue_some(1)
     # A deliverer claimed it and was killed before sending.
     db.session.execute(update(OutboxMessage).values(status=OutboxStatus.SENDING, claimed_by="dead", claimed_at=NOW))
     db.session.commit()

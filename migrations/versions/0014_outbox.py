@@ -24,6 +24,7 @@ def upgrade():
         sa.Column("subject", sa.Text(), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("attachments", sa.JSON(), nullable=False),
+        sa.Column("render_with", sa.String(length=40), nullable=True),
         sa.Column("message_id", sa.String(length=255), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),

@@ -49,20 +49,39 @@ def booking_params(booking: Booking) -> dict:
 
 def queue(user: User, kind: NotificationKind, booking: Booking | None = None, *, now: datetime | None = None,
           **extra) -> Notification:
-    """Add a notification and its e-mail (an outbox row) to the current transaction; never commits."""
-    now = now or utcnow()
+    """Add a notification and its e-mail (an outbox row) to the current transaction; never commits.
+
+    Pass the use case's ``now``. Without it the calendar attachment is stamped with the instant the
+    booking records for its change (made, cancelled, released), so a use case run for a given
+    instant gives the same .ics whatever the clock says.
+    """
     params = booking_params(booking) if booking is not None else {}
     params.update(extra)
-    notification = Notification(user=user, kind=kind, params=params, booking=booking, created_at=now)
+    notification = Notification(user=user, kind=kind, params=params, booking=booking, created_at=now or utcnow())
     db.session.add(notification)
-    notification.outbox = _enqueue_mail(notification, user, booking, now)
+    stamp = now or (_event_instant(booking, kind) if booking is not None else None) or notification.created_at
+    # Written in this transaction, rendered by the deliverer (a closure writes hundreds at once).
+    notification.outbox = mail.enqueue_rendered_later(user.email, MAIL_RENDERER, now=stamp)
     return notification
 
 
-def _enqueue_mail(notification: Notification, user: User, booking: Booking | None, now: datetime) -> mail.OutboxMessage:
-    """Render the mail in the user's language now (a snapshot, like the notice) and put it in the outbox."""
-    if booking is not None and booking.id is None:
-        db.session.flush()  # the link and the calendar UID name the booking by its id
+def _event_instant(booking: Booking, kind: NotificationKind) -> datetime | None:
+    """When the booking's change that ``kind`` reports happened, as the use case recorded it."""
+    if kind == NotificationKind.REMINDER:
+        return booking.reminder_sent_at
+    if kind == NotificationKind.BOOKING_RELEASED:
+        return booking.released_at
+    if ICS_METHODS.get(kind) == "CANCEL":
+        return booking.cancelled_at
+    return booking.created_at
+
+
+def render_mail(message: mail.OutboxMessage) -> tuple[str, str, list[mail.Attachment]]:
+    """The e-mail of the notification behind ``message``, in its user's language, with link and .ics."""
+    notification = db.session.scalar(select(Notification).where(Notification.outbox_id == message.id))
+    if notification is None:
+        raise LookupError(f"no notification has outbox message {message.id}")
+    user, booking = notification.user, notification.booking
     attachments = []
     with force_locale(user.locale or "ko"):
         subject, body = render(notification)
@@ -74,9 +93,13 @@ def _enqueue_mail(notification: Notification, user: User, booking: Booking | Non
                 organizer = parseaddr(current_app.config["MAIL_SENDER"])[1]
                 attachments.append(mail.Attachment(
                     f"smartwork-booking-{booking.id}.ics", f"text/calendar; method={method}; charset=utf-8",
-                    ics_for_mail(booking, method, organizer, user.email, now),
+                    ics_for_mail(booking, method, organizer, message.recipient, message.created_at),
                 ))
-    return mail.enqueue(user.email, subject, body, attachments, now=now)
+    return subject, body, attachments
+
+
+MAIL_RENDERER = "notification"
+mail.register_renderer(MAIL_RENDERER, render_mail)
 
 
 @mail.message_sent.connect
