@@ -260,8 +260,8 @@ class Transport:
                             permanent=all(code >= 500 for code in codes)) from error
         except smtplib.SMTPResponseException as error:
             self.close()  # after a refusal the session state is unknown: start afresh
-            raise MailError(f"SMTP {error.smtp_code}: {error.smtp_error!r}",
-                            permanent=error.smtp_code >= 500) from error
+            reply = error.smtp_error.decode(errors="replace") if isinstance(error.smtp_error, bytes) else error.smtp_error
+            raise MailError(f"SMTP {error.smtp_code} {reply}", permanent=error.smtp_code >= 500) from error
         except (OSError, smtplib.SMTPException) as error:
             self.close()
             raise MailError(f"SMTP delivery to {self.host}:{self.port} failed: {error}", connection=True) from error
