@@ -81,6 +81,7 @@ class Config:
     MAIL_RETRY_MAX_SECONDS = 3600
     # A row claimed longer ago than this belongs to a deliverer that died: it is given back.
     MAIL_CLAIM_TIMEOUT_SECONDS = 900
+    MAIL_SENT_RETENTION_DAYS = 30  # sent mails (addresses, text) are deleted after this; dead ones stay
     # Absolute links in mails (a job has no request): e.g. https://smartwork.example.go.kr. Unset:
     # SERVER_NAME + PREFERRED_URL_SCHEME are used.
     BASE_URL = os.environ.get("BASE_URL")

@@ -20,15 +20,15 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
+from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
 from blinker import Namespace
 from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
-from sqlalchemy import JSON, CheckConstraint, Index, Integer, String, Text, func, or_, select, update
+from sqlalchemy import JSON, CheckConstraint, Index, Integer, String, Text, delete, func, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .audit import AuditEventType, record_audit
@@ -260,7 +260,8 @@ class Transport:
                             permanent=all(code >= 500 for code in codes)) from error
         except smtplib.SMTPResponseException as error:
             self.close()  # after a refusal the session state is unknown: start afresh
-            reply = error.smtp_error.decode(errors="replace") if isinstance(error.smtp_error, bytes) else error.smtp_error
+            reply = error.smtp_error
+            reply = reply.decode(errors="replace") if isinstance(reply, bytes) else reply
             raise MailError(f"SMTP {error.smtp_code} {reply}", permanent=error.smtp_code >= 500) from error
         except (OSError, smtplib.SMTPException) as error:
             self.close()
@@ -346,6 +347,17 @@ class Claimed:
     attachments: list[Attachment]
     message_id: str
     attempts: int
+
+
+def prune_sent(now: datetime) -> int:
+    """Delete sent mails older than MAIL_SENT_RETENTION_DAYS (they hold addresses and text)."""
+    cutoff = now - timedelta(days=current_app.config["MAIL_SENT_RETENTION_DAYS"])
+    deleted = db.session.execute(
+        delete(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.sent_at < cutoff)
+        .execution_options(synchronize_session=False)
+    ).rowcount or 0
+    db.session.commit()
+    return deleted
 
 
 def claim(now: datetime, limit: int) -> tuple[str, list[Claimed]]:
@@ -442,11 +454,12 @@ class DeliveryResult:
     sent: int = 0
     retried: int = 0
     dead: int = 0
+    pruned: int = 0
     connections: int = 0
 
     @property
     def touched(self) -> int:
-        """Rows the run changed (the job's ``rows touched``)."""
+        """Messages the run sent, put off or gave up on (the job's ``rows touched``)."""
         return self.sent + self.retried + self.dead
 
 
@@ -457,6 +470,7 @@ def deliver_due(now: datetime | None = None, *, limit: int | None = None) -> Del
     sender = current_app.config["MAIL_SENDER"]
     result = DeliveryResult()
     result.retried += recover_stale_claims(now)
+    result.pruned = prune_sent(now)
     transport = Transport()
     try:
         while True:

@@ -80,6 +80,11 @@ def test_delivery_sends_over_smtp_with_attachments_on_one_connection(app, smtp):
     assert [(m.status, m.sent_at) for m in outbox()] == [(OutboxStatus.SENT, NOW)] * 2
     assert mail.deliver_due(now=NOW + timedelta(minutes=1)).touched == 0  # nothing is sent twice
     assert len(smtp.messages) == 2
+    # Sent mail holds addresses and text: it is deleted after MAIL_SENT_RETENTION_DAYS.
+    days = app.config["MAIL_SENT_RETENTION_DAYS"]
+    assert mail.deliver_due(now=NOW + timedelta(days=days)).pruned == 0
+    assert mail.deliver_due(now=NOW + timedelta(days=days, seconds=1)).pruned == 2
+    assert outbox() == []
 
 
 def test_a_refusal_is_retried_with_exponential_back_off(app, smtp):
