@@ -1,9 +1,10 @@
 """Notifications: in-app rows and their e-mails, both written inside the use case's transaction.
 
-``queue`` adds the Notification and its outbox message (``mail.enqueue``) to the session, so the
-use case's single commit writes the event, the notice and the mail together; the ``deliver_mail``
-job sends it later (no SMTP in a request). Mails link to the booking and carry an ``.ics``
-(``METHOD:REQUEST`` when a booking is made or moved, ``CANCEL`` when it ends early).
+``queue`` adds the Notification and its outbox message to the session, so the use case's single
+commit writes the event, the notice and the mail together. The ``deliver_mail`` job renders the
+mail (``render_mail``, in the user's language: rendering 500 .ics files would cost a closure
+request seconds) and sends it; no SMTP in a request. Mails link to the booking and carry an
+``.ics`` (``METHOD:REQUEST`` when a booking is made or moved, ``CANCEL`` when it ends early).
 """
 
 from __future__ import annotations
