@@ -84,11 +84,12 @@ def ics_for_booking(booking: Booking) -> bytes:
     return _finish(cal)
 
 
-def ics_for_mail(booking: Booking, method: str, organizer: str, attendee: str, stamp: datetime) -> bytes:
+def ics_for_mail(booking: Booking, method: str, organizer: str, attendee: str, stamp: datetime,
+                 sequence: int) -> bytes:
     """The booking as an iTIP message for a mail attachment (RFC 5546 ``METHOD:REQUEST`` or ``CANCEL``).
 
-    SEQUENCE counts seconds since the booking was made, so a later message (a move, then a cancel)
-    always supersedes an earlier one in the recipient's calendar.
+    ``sequence`` must grow with each message about the booking, so a later one (a move, then a
+    cancel) supersedes the earlier in the recipient's calendar.
     """
     cal = _calendar(_("smartwork booking"))
     cal.add("method", method)
@@ -96,7 +97,7 @@ def ics_for_mail(booking: Booking, method: str, organizer: str, attendee: str, s
     for name in ("dtstamp", "sequence", "status"):
         del event[name]
     event.add("dtstamp", stamp)
-    event.add("sequence", max(int((stamp - booking.created_at).total_seconds()), 0))
+    event.add("sequence", sequence)
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     event.add("organizer", f"mailto:{organizer}")
     event.add("attendee", f"mailto:{attendee}", parameters={"ROLE": "REQ-PARTICIPANT", "RSVP": "FALSE"})

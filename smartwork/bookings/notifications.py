@@ -94,9 +94,20 @@ def render_mail(message: mail.OutboxMessage) -> tuple[str, str, list[mail.Attach
                 organizer = parseaddr(current_app.config["MAIL_SENDER"])[1]
                 attachments.append(mail.Attachment(
                     f"smartwork-booking-{booking.id}.ics", f"text/calendar; method={method}; charset=utf-8",
-                    ics_for_mail(booking, method, organizer, message.recipient, message.created_at),
+                    ics_for_mail(booking, method, organizer, message.recipient, message.created_at,
+                                 _sequence(notification)),
                 ))
     return subject, body, attachments
+
+
+def _sequence(notification: Notification) -> int:
+    """How many calendar mails about the same booking came before this one (the iCalendar SEQUENCE)."""
+    return db.session.scalar(
+        select(func.count()).select_from(Notification).where(
+            Notification.booking_id == notification.booking_id, Notification.id < notification.id,
+            Notification.kind.in_(list(ICS_METHODS)),
+        )
+    ) or 0
 
 
 MAIL_RENDERER = "notification"

@@ -100,8 +100,27 @@ def test_every_step_notifies_in_app_and_by_mail(app, smtp):
     [event] = cancel.walk("VEVENT")
     assert str(cancel["method"]) == "CANCEL" and str(event["status"]) == "CANCELLED"
     # A later message supersedes the earlier one in the recipient's calendar.
-    assert int(event["sequence"]) > int(calendar_of(confirmed).walk("VEVENT")[0]["sequence"])
+    assert int(calendar_of(confirmed).walk("VEVENT")[0]["sequence"]) == 0 and int(event["sequence"]) == 1
     assert str(event["uid"]) == f"booking-{booking.id}@smartwork.go.kr"
+
+
+def test_a_moved_booking_sends_an_updated_request(app, smtp):
+    from smartwork.operations import spaces
+
+    w = world()
+    booking = book(w.user, w.desk1)
+    manager = factories.manager_of(w.center)
+    db.session.commit()
+    spaces.deactivate_space(manager, w.center, w.desk1.id, "고장", now=NOW + timedelta(minutes=5))
+    mail.deliver_due(now=NOW + timedelta(minutes=6))
+    confirmed, moved_mail = smtp.messages
+    # The text is what was true when the event happened; the .ics is the booking as it is when sent.
+    assert "D01" in confirmed.get_body(preferencelist=("plain",)).get_content()
+    assert "D02" in moved_mail.get_body(preferencelist=("plain",)).get_content()
+    first, moved = (calendar_of(m).walk("VEVENT")[0] for m in smtp.messages)
+    assert str(first["uid"]) == str(moved["uid"]) == f"booking-{booking.id}@smartwork.go.kr"
+    assert "D02" in str(moved["summary"]) and str(calendar_of(moved_mail)["method"]) == "REQUEST"
+    assert (int(first["sequence"]), int(moved["sequence"])) == (0, 1)
 
 
 def test_smtp_down_keeps_the_booking_and_retries_the_mail(app, smtp):
