@@ -70,11 +70,21 @@ class Config:
         "suspension_days": 7,
     }
 
-    # Mail: development prints to the console; tests point at a local SMTP server.
-    MAIL_BACKEND = "console"  # console | smtp
+    # Mail: every message is an outbox row written with its cause; the deliver_mail job sends it.
+    MAIL_BACKEND = "console"  # console (prints readable text) | smtp
     MAIL_SERVER = "127.0.0.1"
     MAIL_PORT = 25
     MAIL_SENDER = "smartwork <no-reply@smartwork.go.kr>"
+    MAIL_TIMEOUT = 10  # seconds per SMTP connect/command
+    # Optional for relays that need them: MAIL_USE_TLS (STARTTLS), MAIL_USERNAME, MAIL_PASSWORD.
+    MAIL_BATCH_SIZE = 50  # messages claimed at a time (one SMTP connection serves a batch)
+    MAIL_MAX_ATTEMPTS = 8  # after this many failures a message is a dead letter (/jobs/outbox)
+    # Back-off after the n-th failure: base × 2^(n-1) seconds, capped (60 s … 1 h: ~2 h to dead).
+    MAIL_RETRY_BASE_SECONDS = 60
+    MAIL_RETRY_MAX_SECONDS = 3600
+    # A row claimed longer ago than this belongs to a deliverer that died: it is given back.
+    MAIL_CLAIM_TIMEOUT_SECONDS = 900
+    MAIL_SENT_RETENTION_DAYS = 30  # sent mails (addresses, text) are deleted after this; dead ones stay
 
     # Scheduler: off until explicitly started (run.py or `flask scheduler run`).
     SCHEDULER_ENABLED = False
@@ -124,8 +134,10 @@ class Config:
     LOG_LEVEL = "INFO"
     # /readyz fails when the scheduler leader's last heartbeat is older than this (0 = not checked).
     READYZ_SCHEDULER_MAX_AGE = timedelta(minutes=5)
-    # The site's address as users reach it, for links printed by commands (flask bootstrap).
-    PUBLIC_BASE_URL = "http://localhost:5000"
+    # The site's address as users reach it (e.g. https://smartwork.example.go.kr), for absolute links
+    # made outside a request: mails rendered by the outbox job, links printed by commands. Unset:
+    # SERVER_NAME + PREFERRED_URL_SCHEME, else the current request's host.
+    PUBLIC_BASE_URL: str | None = None
     # --- end of the production block ---
 
     DIRECTORY_PAGE_SIZE = 25
@@ -139,6 +151,7 @@ class DevelopmentConfig(Config):
 
     DEBUG = True
     SHOW_DEMO_CREDENTIALS = True
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
     # `make run` releases no-shows and sends reminders by itself (run.py starts it, reloader-safe).
     SCHEDULER_ENABLED = True
 

@@ -39,6 +39,7 @@ class AuditEventType(enum.StrEnum):
     EXPORT = "export"
     TOKEN_CREATED = "token_created"
     TOKEN_REVOKED = "token_revoked"
+    MAIL_RETRY = "mail_retry"
 
 
 EVENT_LABELS = {
@@ -53,6 +54,7 @@ EVENT_LABELS = {
     AuditEventType.EXPORT: _l("Export"),
     AuditEventType.TOKEN_CREATED: _l("API token created"),
     AuditEventType.TOKEN_REVOKED: _l("API token revoked"),
+    AuditEventType.MAIL_RETRY: _l("Dead letter retried"),
 }
 
 

@@ -26,6 +26,7 @@ from .centers.models import (  # noqa: F401
     Space,
 )
 from .jobs.models import JobRun, SchedulerLease  # noqa: F401
+from .mail import OutboxMessage  # noqa: F401
 from .operations.console_models import ChangeLog, KioskToken  # noqa: F401
 from .operations.models import OccupancyHourly  # noqa: F401
 from .planning.models import RolloutTarget  # noqa: F401

@@ -27,6 +27,7 @@ from ..auth.models import User
 from ..centers.models import Center, Space, SpaceKind
 from ..database import UTCDateTime, enum_column_type
 from ..extensions import db
+from ..mail import OutboxMessage
 from ..timeutils import utcnow
 
 
@@ -290,10 +291,14 @@ class Notification(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the outbox has sent the mail (mail.message_sent).
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The notice's e-mail, written in the same transaction.
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_messages.id", ondelete="SET NULL"), index=True)
 
     user: Mapped[User] = relationship()
     booking: Mapped[Booking | None] = relationship()
+    outbox: Mapped[OutboxMessage | None] = relationship()
 
 
 class CalendarFeed(db.Model):

@@ -1,22 +1,40 @@
-"""Notifications: in-app rows created inside the use case, e-mail sent after its commit."""
+"""Notifications: in-app rows and their e-mails, both written inside the use case's transaction.
+
+``queue`` adds the Notification and its outbox message to the session, so the use case's single
+commit writes the event, the notice and the mail together. The ``deliver_mail`` job renders the
+mail (``render_mail``, in the user's language: rendering 500 .ics files would cost a closure
+request seconds) and sends it; no SMTP in a request. Mails link to the booking and carry an
+``.ics`` (``METHOD:REQUEST`` when a booking is made or moved, ``CANCEL`` when it ends early).
+"""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from email.utils import parseaddr
 
+from flask import current_app
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
+from .. import mail
 from ..auth.models import User
-from ..database import commit_keeping_loaded
 from ..extensions import db
-from ..mail import MailError, send_mail
 from ..timeutils import to_local, utcnow
+from .calendar import ics_for_mail
 from .models import Booking, Notification, NotificationKind
 
 log = logging.getLogger(__name__)
+
+# Which mails carry the booking as an iCalendar attachment, and with which iTIP method.
+ICS_METHODS = {
+    NotificationKind.BOOKING_CONFIRMED: "REQUEST",  # also sent when a booking is moved to another space
+    NotificationKind.WAITLIST_WON: "REQUEST",
+    NotificationKind.BOOKING_CANCELLED: "CANCEL",
+    NotificationKind.BOOKING_RELEASED: "CANCEL",
+    NotificationKind.CENTER_CLOSED: "CANCEL",
+}
 
 
 def booking_params(booking: Booking) -> dict:
@@ -30,13 +48,79 @@ def booking_params(booking: Booking) -> dict:
     }
 
 
-def queue(user: User, kind: NotificationKind, booking: Booking | None = None, **extra) -> Notification:
-    """Add a notification row to the current transaction; deliver() sends it after the commit."""
+def queue(user: User, kind: NotificationKind, booking: Booking | None = None, *, now: datetime | None = None,
+          **extra) -> Notification:
+    """Add a notification and its e-mail (an outbox row) to the current transaction; never commits.
+
+    Pass the use case's ``now``. Without it the calendar attachment is stamped with the instant the
+    booking records for its change (made, cancelled, released), so a use case run for a given
+    instant gives the same .ics whatever the clock says.
+    """
     params = booking_params(booking) if booking is not None else {}
     params.update(extra)
-    notification = Notification(user=user, kind=kind, params=params, booking=booking, created_at=utcnow())
+    notification = Notification(user=user, kind=kind, params=params, booking=booking, created_at=now or utcnow())
     db.session.add(notification)
+    stamp = now or (_event_instant(booking, kind) if booking is not None else None) or notification.created_at
+    # Written in this transaction, rendered by the deliverer (a closure writes hundreds at once).
+    notification.outbox = mail.enqueue_rendered_later(user.email, MAIL_RENDERER, now=stamp)
     return notification
+
+
+def _event_instant(booking: Booking, kind: NotificationKind) -> datetime | None:
+    """When the booking's change that ``kind`` reports happened, as the use case recorded it."""
+    if kind == NotificationKind.REMINDER:
+        return booking.reminder_sent_at
+    if kind == NotificationKind.BOOKING_RELEASED:
+        return booking.released_at
+    if ICS_METHODS.get(kind) == "CANCEL":
+        return booking.cancelled_at
+    return booking.created_at
+
+
+def render_mail(message: mail.OutboxMessage) -> tuple[str, str, list[mail.Attachment]]:
+    """The e-mail of the notification behind ``message``, in its user's language, with link and .ics."""
+    notification = db.session.scalar(select(Notification).where(Notification.outbox_id == message.id))
+    if notification is None:
+        raise LookupError(f"no notification has outbox message {message.id}")
+    user, booking = notification.user, notification.booking
+    attachments = []
+    with force_locale(user.locale or "ko"):
+        subject, body = render(notification)
+        if booking is not None:
+            link = mail.external_url("bookings.mine", _anchor=f"booking-{booking.id}")
+            body += "\n\n" + _("Your booking: %(url)s", url=link)
+            method = ICS_METHODS.get(notification.kind)
+            if method is not None:
+                organizer = parseaddr(current_app.config["MAIL_SENDER"])[1]
+                attachments.append(mail.Attachment(
+                    f"smartwork-booking-{booking.id}.ics", f"text/calendar; method={method}; charset=utf-8",
+                    ics_for_mail(booking, method, organizer, message.recipient, message.created_at,
+                                 _sequence(notification)),
+                ))
+    return subject, body, attachments
+
+
+def _sequence(notification: Notification) -> int:
+    """How many calendar mails about the same booking came before this one (the iCalendar SEQUENCE)."""
+    return db.session.scalar(
+        select(func.count()).select_from(Notification).where(
+            Notification.booking_id == notification.booking_id, Notification.id < notification.id,
+            Notification.kind.in_(list(ICS_METHODS)),
+        )
+    ) or 0
+
+
+MAIL_RENDERER = "notification"
+mail.register_renderer(MAIL_RENDERER, render_mail)
+
+
+@mail.message_sent.connect
+def _record_emailed(_sender, ids: list[int], at: datetime, **_kwargs) -> None:
+    """Mark the notices whose mail the outbox just sent (inside the job's transaction)."""
+    db.session.execute(
+        update(Notification).where(Notification.outbox_id.in_(ids)).values(emailed_at=at)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _fields(params: dict) -> dict:
@@ -86,29 +170,8 @@ def render(notification: Notification) -> tuple[str, str]:
 
 
 def deliver(notifications: list[Notification]) -> int:
-    """E-mail notifications after their transaction committed; failures are logged, never raised."""
-    sent: list[int] = []
-    for notification in notifications:
-        try:
-            user = notification.user
-            with force_locale(user.locale or "ko"):
-                subject, body = render(notification)
-            send_mail(user.email, subject, body)
-            sent.append(notification.id)
-        except MailError as error:
-            log.error("notification %s not e-mailed: %s", notification.id, error)
-        except Exception:  # a broken mail path must never undo a committed booking
-            log.exception("notification %s not e-mailed", notification.id)
-    try:
-        if sent:
-            db.session.execute(
-                update(Notification).where(Notification.id.in_(sent)).values(emailed_at=utcnow())
-            )
-        commit_keeping_loaded(db.session())  # also ends the read transaction (SQLite would keep its lock)
-    except Exception:
-        db.session.rollback()
-        log.exception("could not record e-mailed notifications")
-    return len(sent)
+    """Nothing to do: ``queue`` already wrote each mail to the outbox (kept for existing callers)."""
+    return 0
 
 
 def list_for(user: User, limit: int = 50) -> list[Notification]:

@@ -122,6 +122,13 @@ def anonymize_old_bookings(now: datetime) -> int:
     return service(now=now, years=current_app.config["RETENTION_YEARS"])
 
 
+def deliver_mail(now: datetime) -> int:
+    """Send the outbox's due mails (retries with back-off; dead letters after MAIL_MAX_ATTEMPTS)."""
+    from ..mail import deliver_due
+
+    return deliver_due(now=now).touched
+
+
 def prune_job_runs(now: datetime) -> int:
     """Forget job runs older than JOB_RUN_RETENTION_DAYS."""
     from .retention import prune_job_runs as service
@@ -131,6 +138,7 @@ def prune_job_runs(now: datetime) -> int:
 
 JOBS: tuple[JobSpec, ...] = (
     JobSpec("release_no_shows", release_no_shows, _l("Release no-shows"), every=timedelta(minutes=1)),
+    JobSpec("deliver_mail", deliver_mail, _l("Send queued e-mail"), every=timedelta(minutes=1)),
     JobSpec("send_reminders", send_reminders, _l("Send booking reminders"), every=timedelta(minutes=1)),
     JobSpec("complete_ended", complete_ended, _l("Complete ended bookings"), every=timedelta(minutes=5)),
     JobSpec("expire_waitlist", expire_waitlist, _l("Expire waitlist entries"), every=timedelta(minutes=5)),

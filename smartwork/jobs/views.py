@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
+from .. import mail
 from ..auth.models import Role
 from ..auth.permissions import role_required
 from . import services
@@ -17,7 +19,23 @@ bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 @role_required(Role.ADMIN)
 def index():
     """Every job with its schedule, next run and last result; the leader; recent failures."""
-    return render_template("jobs/index.html", overview=services.job_overview())
+    return render_template("jobs/index.html", overview=services.job_overview(), outbox=mail.outbox_counts())
+
+
+@bp.get("/outbox")
+@role_required(Role.ADMIN)
+def outbox():
+    """The mail outbox: how many messages wait, dead letters (with a retry button) and retries pending."""
+    return render_template("jobs/outbox.html", counts=mail.outbox_counts(), messages=mail.troubled_messages())
+
+
+@bp.post("/outbox/<int:message_id>/retry")
+@role_required(Role.ADMIN)
+def outbox_retry(message_id: int):
+    """Queue a dead letter again (audited); the deliver_mail job sends it on its next run."""
+    message = mail.retry_message(message_id, current_user._get_current_object())
+    flash(_("The mail to %(recipient)s is queued again.", recipient=message.recipient), "success")
+    return redirect(url_for(".outbox"))
 
 
 @bp.get("/<name>")
