@@ -7,6 +7,7 @@ at run time, runs in its own process group and is stopped by the fixture that st
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import re
@@ -146,10 +147,8 @@ class Processes:
 
 
 def _signal_group(process: subprocess.Popen, signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 class WebClient:

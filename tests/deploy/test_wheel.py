@@ -63,10 +63,12 @@ def test_offline_install_migrates_loads_data_and_serves_korean(wheelhouse, tmp_p
     site.mkdir()
     etc.mkdir()
     shutil.copy(ROOT / "gunicorn.conf.py", etc / "gunicorn.conf.py")  # what the operator copies to /etc/smartwork
-    run([sys.executable, "-m", "venv", str(venv)], env=clean_env(), cwd=site)
-    # No index and no pip configuration: only what the wheelhouse holds.
-    run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-index", "--find-links",
-         str(wheelhouse), "smartwork"], env=clean_env(PIP_CONFIG_FILE="/dev/null"), cwd=site)
+    # This pip installs into the new venv (--python), which saves bootstrapping a pip inside it; no index and
+    # no pip configuration: only what the wheelhouse holds.
+    run([sys.executable, "-m", "venv", "--without-pip", str(venv)], env=clean_env(), cwd=site)
+    run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--quiet", "--no-compile",
+         "--no-index", "--find-links", str(wheelhouse), "smartwork"], env=clean_env(PIP_CONFIG_FILE="/dev/null"),
+        cwd=site)
     located = run([str(venv / "bin" / "python"), "-c",
                    "import config, smartwork; print(smartwork.__file__); print(config.__file__)"],
                   env=clean_env(), cwd=site).split()
@@ -98,12 +100,12 @@ def test_offline_install_migrates_loads_data_and_serves_korean(wheelhouse, tmp_p
             return client.request("GET", "/healthz")[0] == 200
 
         wait_until(healthy, 60, "gunicorn from the installed wheel")
-        status, headers, page = client.request("GET", "/auth/login")
+        status, _headers, page = client.request("GET", "/auth/login")
         assert status == 200
         text = page.decode()
         assert '<html lang="ko"' in text
         assert "로그인" in text  # "Sign in" from the compiled catalog in the wheel
-        status, headers, css = client.request("GET", "/static/css/app.css")
+        status, _headers, css = client.request("GET", "/static/css/app.css")
         assert status == 200 and css == (ROOT / "smartwork" / "static" / "css" / "app.css").read_bytes()
     finally:
         processes.stop_all()
