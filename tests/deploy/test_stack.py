@@ -123,9 +123,30 @@ def database_url():
     try:
         yield base.set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop_database(admin, name)
+
+
+def _drop_database(admin: Engine, name: str, wait: float = 30) -> None:
+    """Drop the database, waiting at most ``wait`` seconds.
+
+    DROP DATABASE makes PostgreSQL write a checkpoint of the whole cluster, which on a busy shared
+    server can take minutes; past ``wait`` the statement finishes in the server without us (and the
+    next run, or .ci/run's cleanup, drops whatever is left).
+    """
+    done = threading.Event()
+
+    def drop() -> None:
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        finally:
+            done.set()
+
+    threading.Thread(target=drop, name="drop-deploy-database", daemon=True).start()
+    if done.wait(wait):
         admin.dispose()
+    else:
+        print(f"\nDROP DATABASE {name} is still waiting for PostgreSQL's checkpoint; not waiting longer")
 
 
 def derive_nginx_site(site: str, *, https_port: int, http_port: int, upstreams: list[int], cert: Path,
