@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := smartwork:create_app
 
-.PHONY: run test test-clock lint install translations update-translations migrate seed bench clean browser-deps clock-deps
+.PHONY: run test test-clock lint install translations update-translations migrate seed bench clean browser-deps \
+	clock-deps deploy-deps test-deploy wheelhouse
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -77,6 +78,37 @@ test-clock: install browser-deps clock-deps
 	echo "== the suite on today's clock"; \
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider -q $(PYTEST_ARGS)
 
+# The deploy test (tests/deploy/, not part of `make test`): the wheel installed offline into a fresh venv
+# and served by gunicorn; then Debian's nginx (TLS) in front of two gunicorn instances and two schedulers
+# on one PostgreSQL (its own database on TEST_DATABASE_URL's server, else postgres@127.0.0.1). A few minutes.
+test-deploy: install deploy-deps
+	SMARTWORK_DEPLOY_TESTS=1 $(BIN)/python -m pytest -p no:cacheprovider -m deploy tests/deploy $(PYTEST_ARGS)
+
+# nginx, openssl and logrotate from Debian, installed as root when missing; unlike browser-deps a missing
+# tool fails: the deploy test is only run when asked for.
+deploy-deps:
+	@missing=""; \
+	for tool in nginx:/usr/sbin/nginx openssl:/usr/bin/openssl logrotate:/usr/sbin/logrotate; do \
+	  [ -x "$${tool#*:}" ] || missing="$$missing $${tool%%:*}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "deploy-deps: missing$$missing (run 'make deploy-deps' as root)" >&2; exit 1; \
+	  fi; \
+	fi
+
+# For closed networks: the wheel (python -m build) and every pinned dependency as wheels in one directory,
+# plus the source distribution (deploy/, gunicorn.conf.py). Build it on the target's OS, CPU and Python.
+DIST ?= dist
+WHEELHOUSE ?= wheelhouse
+wheelhouse: install
+	rm -rf $(DIST) $(WHEELHOUSE)
+	$(BIN)/python -m build --outdir $(DIST) .
+	$(BIN)/python -m pip wheel --quiet -c constraints.txt --wheel-dir $(WHEELHOUSE) $(DIST)/smartwork-*.whl
+	cp $(DIST)/smartwork-*.tar.gz $(WHEELHOUSE)/
+
 lint: $(STAMP)
 	$(BIN)/ruff check smartwork tests
 
@@ -85,4 +117,4 @@ bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache $(DIST) $(WHEELHOUSE) build

@@ -89,10 +89,16 @@ def register_extensions(app: Flask) -> None:
     from .extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    migrate.init_app(app, db, directory=str(migrations_directory(app.root_path)))
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+
+
+def migrations_directory(package_root: str) -> Path:
+    """The Alembic directory: the copy packaged inside an installed wheel, else the checkout's ``migrations/``."""
+    packaged = Path(package_root) / "migrations"  # put there by setup.py's build_py; absent in a checkout
+    return packaged if (packaged / "env.py").is_file() else Path(package_root).parent / "migrations"
 
 
 def register_database(app: Flask) -> None:
