@@ -39,6 +39,8 @@ class AuditEventType(enum.StrEnum):
     EXPORT = "export"
     TOKEN_CREATED = "token_created"
     TOKEN_REVOKED = "token_revoked"
+    ACTIVATION_SENT = "activation_sent"
+    PASSWORD_RESET_REQUESTED = "password_reset_requested"
 
 
 EVENT_LABELS = {
@@ -53,6 +55,8 @@ EVENT_LABELS = {
     AuditEventType.EXPORT: _l("Export"),
     AuditEventType.TOKEN_CREATED: _l("API token created"),
     AuditEventType.TOKEN_REVOKED: _l("API token revoked"),
+    AuditEventType.ACTIVATION_SENT: _l("Activation link sent"),
+    AuditEventType.PASSWORD_RESET_REQUESTED: _l("Password reset requested"),
 }
 
 

@@ -128,7 +128,10 @@ def users_import(roster: Path) -> None:
     from .auth.roster import import_roster
 
     with roster.open(encoding="utf-8-sig", newline="") as handle:
-        report = import_roster(handle)
+        try:
+            report = import_roster(handle)
+        except RuntimeError as error:  # no PUBLIC_BASE_URL: activation links cannot be built
+            raise click.ClickException(str(error)) from error
     for line in report.summary_lines():
         click.echo(line)
     for line_number, message in report.errors:
@@ -143,7 +146,8 @@ def users_import(roster: Path) -> None:
 def users_set_password(identifier: str, password: str) -> None:
     """Set the password of an account (employee number or e-mail); ends its sessions, clears a lockout.
 
-    People created by a roster import have no password until an admin sets one here.
+    People created by a roster import set their own through the activation e-mail; setting one here
+    activates a pending account as well.
     """
     from .auth.services import set_password
     from .errors import SmartworkError
@@ -153,3 +157,37 @@ def users_set_password(identifier: str, password: str) -> None:
     except SmartworkError as error:
         raise click.ClickException(error.message) from error
     click.echo(f"password set for {user.employee_number} <{user.email}>")
+
+
+@users_group.command("resend-activation")
+@click.argument("identifiers", nargs=-1)
+@click.option("--all-pending", is_flag=True, help="Every pending account (e.g. after a mail outage).")
+def users_resend_activation(identifiers: tuple[str, ...], all_pending: bool) -> None:
+    """E-mail a new activation link (employee numbers or e-mails); older links stop working."""
+    from .auth.activation import pending_users, resend_activation
+    from .auth.services import find_user_by_identifier
+    from .errors import SmartworkError
+
+    if not identifiers and not all_pending:
+        raise click.UsageError("name at least one account, or use --all-pending")
+    users = []
+    for identifier in identifiers:
+        user = find_user_by_identifier(identifier)
+        if user is None:
+            raise click.ClickException(f"no account has the employee number or e-mail {identifier}")
+        users.append(user)
+    if all_pending:
+        users.extend(user for user in pending_users() if user not in users)
+    failed = False
+    for user in users:
+        try:
+            resend_activation(None, user)
+        except SmartworkError as error:
+            click.echo(f"{user.employee_number}: {error.message}", err=True)
+            failed = True
+        except RuntimeError as error:  # no PUBLIC_BASE_URL
+            raise click.ClickException(str(error)) from error
+        else:
+            click.echo(f"activation link sent to {user.employee_number} <{user.email}>")
+    if failed:
+        sys.exit(1)
