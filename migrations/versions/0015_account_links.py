@@ -49,13 +49,13 @@ def upgrade():
     with op.batch_alter_table('known_devices', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_known_devices_user_id'), ['user_id'], unique=False)
 
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('lockouts', sa.Integer(), server_default='0', nullable=False))
+    # Plain ALTER TABLE (no batch copy): SQLite adds and drops a column in place, and a batch copy
+    # of users would reflect, and lose, the lower(email) expression index.
+    op.add_column('users', sa.Column('lockouts', sa.Integer(), server_default='0', nullable=False))
 
 
 def downgrade():
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('lockouts')
+    op.drop_column('users', 'lockouts')
 
     with op.batch_alter_table('known_devices', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_known_devices_user_id'))

@@ -42,11 +42,11 @@ class RosterReport:
         """One line per count, for the CLI."""
         return [
             _("Created: %(count)d", count=self.created),
-            _("Activation e-mails sent: %(count)d", count=self.activation_sent),
             _("Updated: %(count)d", count=self.updated),
             _("Deactivated (left service): %(count)d", count=self.deactivated),
             _("Unchanged: %(count)d", count=self.unchanged),
             _("Rows with errors: %(count)d", count=len(self.errors)),
+            _("Activation e-mails sent: %(count)d", count=self.activation_sent),
         ]
 
 

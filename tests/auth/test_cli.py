@@ -27,6 +27,11 @@ def invoke(app, *args: str, input: str | None = None):
     return app.test_cli_runner().invoke(args=["users", *args], input=input)
 
 
+def summary(stdout: str) -> list[str]:
+    """The report's lines, after any mail the console backend printed."""
+    return stdout.rsplit("--- end mail ---", 1)[-1].strip().splitlines()
+
+
 def user_by_number(session, number: str) -> User | None:
     session.expire_all()
     return session.scalar(select(User).where(User.employee_number == number))
@@ -89,7 +94,8 @@ def test_users_import_reports_counts_and_bad_lines(app, session, mois, tmp_path)
     assert result.exit_code == 1  # some rows were refused
     assert "line 3:" in result.stderr and "bad-email" in result.stderr
     assert "line 4:" in result.stderr and "sleeping" in result.stderr
-    assert len(result.stdout.strip().splitlines()) == 5
+    assert len(summary(result.stdout)) == 6
+    assert "To: han@mois.go.kr" in result.stdout  # the activation mail (console backend)
     assert user_by_number(session, "M100").password_hash is None
     assert user_by_number(session, "M001").status == UserStatus.RETIRED
 
@@ -102,8 +108,8 @@ def test_users_import_twice_reports_everything_unchanged(app, session, mois, tmp
     second = invoke(app, "import", str(roster))
     assert first.exit_code == second.exit_code == 0
     assert first.stdout != second.stdout
-    counts = [int(line.rsplit(" ", 1)[-1]) for line in second.stdout.strip().splitlines()]
-    assert counts == [0, 0, 0, 2, 0]  # created, updated, deactivated, unchanged, errors
+    counts = [int(line.rsplit(" ", 1)[-1]) for line in summary(second.stdout)]
+    assert counts == [0, 0, 0, 2, 0, 0]  # created, updated, deactivated, unchanged, errors, activations
 
 
 def test_users_import_explains_a_file_that_is_not_utf8(app, session, mois, tmp_path):
