@@ -19,9 +19,10 @@ password_changed = _signals.signal("smartwork.auth.password-changed")
 
 
 def announce_password_change(user, now: datetime) -> dict[str, int]:
-    """Send ``password_changed`` and add up what the receivers revoked."""
+    """Send ``password_changed`` and add up what the receivers revoked (only what was there)."""
     revoked: dict[str, int] = {}
     for _receiver, result in password_changed.send(user, now=now):
         for label, count in (result or {}).items():
-            revoked[label] = revoked.get(label, 0) + int(count)
+            if count:
+                revoked[label] = revoked.get(label, 0) + int(count)
     return revoked
