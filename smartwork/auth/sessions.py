@@ -57,6 +57,10 @@ def enforce_session_limits(now: datetime | None = None) -> None:
     if "_user_id" not in session:
         return
     now = now or utcnow()
+    if SIGNED_IN_AT not in session or SEEN_AT not in session:
+        # Signed in before this check existed (or by a test helper): the limits count from now.
+        session[SIGNED_IN_AT] = session[SEEN_AT] = now.timestamp()
+        return
     reason = expiry_reason(session.get(SIGNED_IN_AT), session.get(SEEN_AT), now,
                            idle=current_app.config["SESSION_IDLE_TIMEOUT"],
                            absolute=current_app.config["PERMANENT_SESSION_LIFETIME"])

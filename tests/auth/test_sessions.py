@@ -29,8 +29,19 @@ def test_the_expiry_rule(signed_in, seen, reason):
     assert sessions.expiry_reason(signed_in.timestamp(), seen.timestamp(), T0, idle=IDLE, absolute=ABSOLUTE) == reason
 
 
-def test_a_session_without_stamps_is_refused():
+def test_a_session_without_stamps_is_refused_by_the_rule():
     assert sessions.expiry_reason(None, T0.timestamp(), T0, idle=IDLE, absolute=ABSOLUTE) == "absolute"
+
+
+def test_a_session_from_before_the_check_is_stamped_at_its_next_request_then_expires(app, client, session):
+    user = f.user()
+    session.commit()
+    f.login(client, user)
+    with client.session_transaction() as stored:
+        del stored[sessions.SIGNED_IN_AT], stored[sessions.SEEN_AT]
+    assert client.get(HOME).status_code == 200
+    shift(client, sessions.SEEN_AT, timedelta(minutes=30))
+    assert client.get(HOME).status_code == 302
 
 
 def shift(client, key: str, delta: timedelta) -> None:
