@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask import Flask, current_app, flash, session
+from flask import Flask, current_app, flash, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import logout_user, user_logged_in, user_logged_out
+from flask_login.config import COOKIE_NAME
 
 from ..timeutils import utcnow
 
@@ -55,6 +56,10 @@ def clear_stamps() -> None:
 def enforce_session_limits(now: datetime | None = None) -> None:
     """Before each request: sign out an idle or too old session, else note that it was seen."""
     if "_user_id" not in session:
+        # Flask-Login's remember-me cookie would start a session that no stamp bounds: none is
+        # issued any more, and one left from an older release is refused and deleted.
+        if current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies:
+            session["_remember"] = "clear"
         return
     now = now or utcnow()
     if SIGNED_IN_AT not in session or SEEN_AT not in session:

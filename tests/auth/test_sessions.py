@@ -116,3 +116,16 @@ def test_keep_me_signed_in_cookie_expires_with_the_lifetime(app, client, session
     expires = datetime.strptime(cookie.split("Expires=")[1].split(";")[0], "%a, %d %b %Y %H:%M:%S GMT")
     lifetime = expires.replace(tzinfo=UTC) - sessions.utcnow()
     assert timedelta(hours=11, minutes=58) < lifetime <= timedelta(hours=12)
+
+
+def test_a_remember_me_cookie_from_an_older_release_signs_nobody_in_and_is_deleted(app, client, session):
+    user = f.user()
+    session.commit()
+    from flask_login.utils import encode_cookie
+
+    with app.test_request_context():
+        value = encode_cookie(user.session_token)
+    client.set_cookie("remember_token", value, domain=app.config["SERVER_NAME"])
+    response = client.get(HOME)
+    assert response.status_code == 302
+    assert any(h.startswith("remember_token=;") for h in response.headers.getlist("Set-Cookie"))
