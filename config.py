@@ -40,6 +40,8 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = False
+    # Flask-Login's remember-me cookie is no longer issued (it would outlive the session limits below);
+    # these settings only shape the deletion of one left by an older release.
     REMEMBER_COOKIE_DURATION = timedelta(days=14)
     # A sign-in lasts at most this long (checked on the server; "keep me signed in" also keeps the
     # cookie across browser restarts until then), and ends after SESSION_IDLE_TIMEOUT without a request.
