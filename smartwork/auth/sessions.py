@@ -8,7 +8,7 @@ SSO, certificate) goes through Flask-Login's ``login_user``; its signal stamps t
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app, flash, request, session
 from flask_babel import lazy_gettext as _l
@@ -76,11 +76,6 @@ def enforce_session_limits(now: datetime | None = None) -> None:
         return
     if now.timestamp() - session[SEEN_AT] >= SEEN_RESOLUTION.total_seconds():
         session[SEEN_AT] = now.timestamp()
-
-
-def stamps_at(value: datetime) -> float:
-    """The stored form of an instant (tests set session stamps with it)."""
-    return value.astimezone(UTC).timestamp()
 
 
 def configure_session_expiry(app: Flask) -> None:
