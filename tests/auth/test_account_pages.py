@@ -142,3 +142,24 @@ def test_reset_takes_the_same_order_of_time_for_known_and_unknown_addresses(app,
     unknown = statistics.median(timed(f"nobody{n}@korea.kr") for n in range(7))
     assert len(smtp.wait_for(7)) == 7
     assert 0.1 < known / unknown < 10, (known, unknown)
+
+
+def test_the_password_page_says_what_the_new_password_revoked(app, client, session):
+    from smartwork.api.tokens import create_token
+    from smartwork.bookings.calendar import create_feed_token
+
+    user = f.user()
+    create_token(user, "laptop", ["read"], 30)
+    create_feed_token(user)
+    session.commit()
+    f.login(client, user)
+    response = client.post("/auth/password", data={"current_password": f.PASSWORD, "new_password": NEW_PASSWORD},
+                           follow_redirects=True)
+    assert response.status_code == 200
+    with app.test_request_context():
+        from flask_babel import gettext, ngettext
+
+        tokens = ngettext("%(num)d API token was revoked; create a new one if you still need it.",
+                          "%(num)d API tokens were revoked; create new ones if you still need them.", 1)
+        feed = gettext("Your calendar feed link was revoked; create a new one if you still need it.")
+    assert tokens in response.text and feed in response.text
