@@ -43,12 +43,29 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = False
+    # Flask-Login's remember-me cookie is no longer issued (it would outlive the session limits below);
+    # these settings only shape the deletion of one left by an older release.
     REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    # A sign-in lasts at most this long (checked on the server; "keep me signed in" also keeps the
+    # cookie across browser restarts until then), and ends after SESSION_IDLE_TIMEOUT without a request.
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
 
-    # Sign-in lockout.
+    # Sign-in lockout: LOGIN_MAX_FAILURES wrong passwords from unknown devices lock the account for
+    # LOGIN_LOCKOUT, each further lock twice as long (at most LOGIN_LOCKOUT_MAX). A device that signed
+    # in before (known-device cookie, kept KNOWN_DEVICE_LIFETIME after its last sign-in) is exempt.
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCKOUT = timedelta(minutes=15)
+    LOGIN_LOCKOUT_MAX = timedelta(hours=24)
+    KNOWN_DEVICE_LIFETIME = timedelta(days=180)
+
+    # Passwords and e-mailed account links.
+    PASSWORD_MIN_LENGTH = 12  # never below 12
+    ACTIVATION_LINK_LIFETIME = timedelta(hours=72)
+    PASSWORD_RESET_LINK_LIFETIME = timedelta(hours=1)
+    # The site's address for links in e-mail sent outside a web request (the CLI) or behind a proxy
+    # that rewrites the Host header, e.g. "https://smartwork.go.kr". Unset: the request's own host.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
 
     # Localisation: Korean first.
     BABEL_DEFAULT_LOCALE = "ko"
@@ -104,6 +121,9 @@ class Config:
     RATELIMIT_ENABLED = True
     # Named limits, applied in the views with security.config_limit (per client address).
     RATELIMIT_SIGNIN = "20 per minute"
+    # Password reset requests: per client address, and per e-mail address asked about (mail bombing).
+    RATELIMIT_PASSWORD_RESET = "10 per hour"
+    RATELIMIT_PASSWORD_RESET_ACCOUNT = "5 per hour"
     RATELIMIT_BOOKING = "30 per minute"
     RATELIMIT_API = "300 per minute"
 

@@ -40,6 +40,8 @@ class AuditEventType(enum.StrEnum):
     TOKEN_CREATED = "token_created"
     TOKEN_REVOKED = "token_revoked"
     MAIL_RETRY = "mail_retry"
+    ACTIVATION_SENT = "activation_sent"
+    PASSWORD_RESET_REQUESTED = "password_reset_requested"
 
 
 EVENT_LABELS = {
@@ -55,6 +57,8 @@ EVENT_LABELS = {
     AuditEventType.TOKEN_CREATED: _l("API token created"),
     AuditEventType.TOKEN_REVOKED: _l("API token revoked"),
     AuditEventType.MAIL_RETRY: _l("Dead letter retried"),
+    AuditEventType.ACTIVATION_SENT: _l("Activation link sent"),
+    AuditEventType.PASSWORD_RESET_REQUESTED: _l("Password reset requested"),
 }
 
 

@@ -103,7 +103,8 @@ def seed_command(seed_value: int, users: int, now_day, scale: str) -> None:
 def bootstrap_command(admin_email, admin_name, admin_employee_number, admin_agency, new_admin_link,
                       base_url, now_day) -> None:
     """Production setup: real reference data only (idempotent) and the first administrator's one-time link."""
-    from .auth.activation import ACTIVATION_LINK_HOURS, issue_activation_link
+    from .auth.activation import issue_activation_link
+    from .extensions import db
     from .errors import SmartworkError
     from .planning.rollout import ensure_default_targets
     from .seed import seed_reference_instant
@@ -137,8 +138,12 @@ def bootstrap_command(admin_email, admin_name, admin_employee_number, admin_agen
             click.echo("administrator: none yet; run again with --admin-email, --admin-name and "
                        "--admin-employee-number to create the first one")
         return
-    link = issue_activation_link(admin, base_url=base_url, now=now)
-    click.echo(f"\nFirst administrator: {admin.email}. Open this link within {ACTIVATION_LINK_HOURS} hours to "
+    if base_url:
+        current_app.config["PUBLIC_BASE_URL"] = base_url  # this command's links only
+    link = issue_activation_link(admin, now=now)
+    db.session.commit()
+    hours = int(current_app.config["ACTIVATION_LINK_LIFETIME"].total_seconds() // 3600)
+    click.echo(f"\nFirst administrator: {admin.email}. Open this link within {hours} hours to "
                "choose a password (it works once and is not shown again):")
     click.echo(f"  {link}")
 
@@ -184,7 +189,10 @@ def users_import(roster: Path) -> None:
     from .auth.roster import import_roster
 
     with roster.open(encoding="utf-8-sig", newline="") as handle:
-        report = import_roster(handle)
+        try:
+            report = import_roster(handle)
+        except RuntimeError as error:  # no PUBLIC_BASE_URL: activation links cannot be built
+            raise click.ClickException(str(error)) from error
     for line in report.summary_lines():
         click.echo(line)
     for line_number, message in report.errors:
@@ -199,7 +207,8 @@ def users_import(roster: Path) -> None:
 def users_set_password(identifier: str, password: str) -> None:
     """Set the password of an account (employee number or e-mail); ends its sessions, clears a lockout.
 
-    People created by a roster import have no password until an admin sets one here.
+    People created by a roster import set their own through the activation e-mail; setting one here
+    activates a pending account as well.
     """
     from .auth.services import set_password
     from .errors import SmartworkError
@@ -209,3 +218,37 @@ def users_set_password(identifier: str, password: str) -> None:
     except SmartworkError as error:
         raise click.ClickException(error.message) from error
     click.echo(f"password set for {user.employee_number} <{user.email}>")
+
+
+@users_group.command("resend-activation")
+@click.argument("identifiers", nargs=-1)
+@click.option("--all-pending", is_flag=True, help="Every pending account (e.g. after a mail outage).")
+def users_resend_activation(identifiers: tuple[str, ...], all_pending: bool) -> None:
+    """E-mail a new activation link (employee numbers or e-mails); older links stop working."""
+    from .auth.activation import pending_users, resend_activation
+    from .auth.services import find_user_by_identifier
+    from .errors import SmartworkError
+
+    if not identifiers and not all_pending:
+        raise click.UsageError("name at least one account, or use --all-pending")
+    users = []
+    for identifier in identifiers:
+        user = find_user_by_identifier(identifier)
+        if user is None:
+            raise click.ClickException(f"no account has the employee number or e-mail {identifier}")
+        users.append(user)
+    if all_pending:
+        users.extend(user for user in pending_users() if user not in users)
+    failed = False
+    for user in users:
+        try:
+            resend_activation(None, user)
+        except SmartworkError as error:
+            click.echo(f"{user.employee_number}: {error.message}", err=True)
+            failed = True
+        except RuntimeError as error:  # no PUBLIC_BASE_URL
+            raise click.ClickException(str(error)) from error
+        else:
+            click.echo(f"activation link sent to {user.employee_number} <{user.email}>")
+    if failed:
+        sys.exit(1)

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..audit import AuditEventType, record_audit
 from ..auth.models import User, UserStatus
+from ..auth.signals import password_changed
 from ..errors import Invalid, NotFound, SmartworkError
 from ..extensions import db
 from ..timeutils import utcnow
@@ -112,3 +113,15 @@ def authenticate(secret: str, now: datetime | None = None) -> ApiToken:
         token.last_used_at = now
         db.session.commit()
     return token
+
+
+@password_changed.connect
+def revoke_tokens_on_password_change(user: User, now: datetime | None = None, **_extra) -> dict[str, int]:
+    """A new password revokes every API token made under the old one (flush only; auth commits)."""
+    result = db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return {"api_tokens": result.rowcount or 0}

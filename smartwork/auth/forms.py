@@ -35,8 +35,33 @@ class PasswordChangeForm(FlaskForm):
         render_kw={"autocomplete": "current-password"},
     )
     new_password = PasswordField(
-        _l("New password"), validators=[DataRequired(), Length(min=10, max=200)],
+        _l("New password"), validators=[DataRequired(), Length(max=200)],
+        description=_l("At least 12 characters. A short sentence is easy to remember and hard to guess."),
+        render_kw={"autocomplete": "new-password", "minlength": 12},
+    )
+
+
+class SetPasswordForm(FlaskForm):
+    """Choose a password through an activation or reset link."""
+
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(max=200)],
+        description=_l("At least 12 characters. A short sentence is easy to remember and hard to guess."),
+        render_kw={"autocomplete": "new-password", "minlength": 12},
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
         render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ResetRequestForm(FlaskForm):
+    """Ask for a password-reset link."""
+
+    email = StringField(
+        _l("Government e-mail"), validators=[DataRequired(), Length(max=254)],
+        render_kw={"autocomplete": "email", "inputmode": "email", "autofocus": True},
     )
 
 
@@ -45,17 +70,3 @@ class LanguageForm(FlaskForm):
 
     locale = HiddenField(validators=[DataRequired()])
     next = HiddenField()
-
-
-class ActivationForm(FlaskForm):
-    """Choose the first password through a one-time activation link."""
-
-    password = PasswordField(
-        _l("New password"), validators=[DataRequired(), Length(min=12, max=200)],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("New password again"),
-        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
-        render_kw={"autocomplete": "new-password"},
-    )

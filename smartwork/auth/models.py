@@ -86,6 +86,8 @@ class User(db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Lockouts in a row since the last successful sign-in: each one lasts twice as long as the last.
+    lockouts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Flask-Login identifies sessions and remember-me cookies by this token; rotating it
     # (logout, password change) invalidates every cookie issued before.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
@@ -143,24 +145,51 @@ class RoleAssignment(db.Model):
     user: Mapped[User] = relationship(back_populates="roles")
 
 
-class ActivationToken(db.Model):
-    """A one-time link that lets a person with no password choose one (the first administrator).
+class TokenPurpose(enum.StrEnum):
+    """What an e-mailed account link does."""
 
-    Only the SHA-256 of the token is stored: the link is shown once and a leaked database gives no
-    working link. Single use (``used_at``), valid until ``expires_at``.
+    ACTIVATION = "activation"
+    PASSWORD_RESET = "password_reset"
+
+
+class AccountToken(db.Model):
+    """A single-use link sent by e-mail (activation, password reset); only its SHA-256 is stored."""
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(enum_column_type(TokenPurpose, "token_purpose"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set when the link is used, or when a newer link of the same purpose replaces it.
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    def is_usable(self, now: datetime) -> bool:
+        """True while the link is neither used, replaced nor expired."""
+        return self.used_at is None and now < self.expires_at
+
+
+class KnownDevice(db.Model):
+    """A browser that signed in successfully: its correct password works even while the account is locked.
+
+    The browser keeps a random token in an HttpOnly cookie; only its SHA-256 is stored. Failures from
+    a known device count on the device (its own short lock), not on the account (OWASP "device cookies").
     """
 
-    __tablename__ = "activation_tokens"
+    __tablename__ = "known_devices"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    user: Mapped[User] = relationship()
-
-    def usable(self, now: datetime) -> bool:
-        """True while neither used, revoked nor expired."""
-        return self.used_at is None and self.expires_at > now
+    def is_locked(self, now: datetime) -> bool:
+        """True while this device's own lock is in force."""
+        return self.locked_until is not None and self.locked_until > now

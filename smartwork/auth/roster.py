@@ -16,7 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..timeutils import utcnow
-from .models import Agency, User, UserStatus
+from .activation import issue_activation_link
+from .mailer import queue_account_mail
+from .models import Agency, TokenPurpose, User, UserStatus
 from .services import REGIONS, clean_email, clean_employee_number, clean_name, rotate
 
 ROSTER_COLUMNS = ("employee_number", "name", "email", "agency_code", "home_region_code", "status")
@@ -30,6 +32,7 @@ class RosterReport:
     """What an import changed, and the rows it refused (line number, message)."""
 
     created: int = 0
+    activation_sent: int = 0
     updated: int = 0
     deactivated: int = 0
     unchanged: int = 0
@@ -43,6 +46,7 @@ class RosterReport:
             _("Deactivated (left service): %(count)d", count=self.deactivated),
             _("Unchanged: %(count)d", count=self.unchanged),
             _("Rows with errors: %(count)d", count=len(self.errors)),
+            _("Activation e-mails sent: %(count)d", count=self.activation_sent),
         ]
 
 
@@ -117,7 +121,7 @@ def import_roster(handle: IO[str], *, now: datetime | None = None) -> RosterRepo
     """Apply an HR roster CSV: create, update, and retire people of the listed agencies who left.
 
     Bad rows are reported with their line number and skipped; the good rows commit once.
-    New people get no password, so they cannot sign in until an admin sets one.
+    New people listed as active start ``pending`` and get an activation e-mail after the commit.
     """
     now = now or utcnow()
     report = RosterReport()
@@ -134,6 +138,7 @@ def import_roster(handle: IO[str], *, now: datetime | None = None) -> RosterRepo
     regions = dict(db.session.execute(select(REGIONS.c.code, REGIONS.c.id)).all())
 
     good: list[_RosterRow] = []
+    newcomers: list[User] = []
     listed: set[str] = set()  # every employee number named, even on a bad row: never retire those
     present_agencies: set[int] = set()
     seen_numbers: dict[str, int] = {}
@@ -175,11 +180,16 @@ def import_roster(handle: IO[str], *, now: datetime | None = None) -> RosterRepo
             continue
         user = by_number.get(row.employee_number)
         if user is None:
-            db.session.add(User(
+            # Active in HR means "may have an account": it waits, pending, for its activation link.
+            status = UserStatus.PENDING if row.status == UserStatus.ACTIVE else row.status
+            user = User(
                 employee_number=row.employee_number, name=row.name, email=row.email,
-                agency_id=row.agency_id, home_region_id=row.region_id, status=row.status,
+                agency_id=row.agency_id, home_region_id=row.region_id, status=status,
                 password_hash=None, created_at=now,
-            ))
+            )
+            db.session.add(user)
+            if status == UserStatus.PENDING:
+                newcomers.append(user)
             report.created += 1
         elif _apply_roster_row(user, row):
             report.updated += 1
@@ -190,11 +200,16 @@ def import_roster(handle: IO[str], *, now: datetime | None = None) -> RosterRepo
         report.deactivated = _retire_leavers(present_agencies, listed)
     report.errors.sort()
     try:
+        db.session.flush()
+        for user in newcomers:
+            queue_account_mail(user, TokenPurpose.ACTIVATION, issue_activation_link(user, now), now)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()  # a concurrent change took a number or e-mail meanwhile
         raise Conflict(_("The roster conflicts with a change made meanwhile; run the import again."),
                        rule="roster_conflict") from None
+    # The mails are outbox rows of the same transaction: the delivery job sends them, with retries.
+    report.activation_sent = len(newcomers)
     return report
 
 
@@ -260,6 +275,8 @@ def _apply_roster_row(user: User, row: _RosterRow) -> bool:
         "name": row.name, "email": row.email, "agency_id": row.agency_id,
         "home_region_id": row.region_id, "status": row.status,
     }
+    if user.status == UserStatus.PENDING and row.status == UserStatus.ACTIVE:
+        changes["status"] = UserStatus.PENDING  # only the person's activation makes the account active
     changed = False
     for attribute, value in changes.items():
         if getattr(user, attribute) != value:

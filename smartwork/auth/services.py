@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -21,7 +21,11 @@ from ..audit import AuditEventType, record_audit, record_audit_now
 from ..errors import Conflict, Invalid, NotFound, PermissionDenied
 from ..extensions import db, login_manager
 from ..timeutils import utcnow
+from .devices import count_device_failure, find_device, remember_device
 from .models import Agency, Role, RoleAssignment, User, UserStatus, new_token
+from .passwords import validate_password
+from .sessions import configure_session_expiry
+from .signals import announce_password_change
 
 password_hasher = PasswordHasher()  # argon2id with the library's vetted defaults
 
@@ -50,6 +54,7 @@ def configure_login(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user_by_session_token)
+    configure_session_expiry(app)
 
 
 def load_user_by_session_token(token: str) -> User | None:
@@ -82,51 +87,67 @@ def find_user_by_identifier(identifier: str, *, for_update: bool = False) -> Use
     return db.session.scalar(query)
 
 
-def _locked_out(minutes: int) -> PermissionDenied:
-    return PermissionDenied(
-        _("Too many failed attempts. Try again in %(minutes)d minutes.", minutes=minutes),
-        rule="locked_out",
+def bad_credentials() -> Invalid:
+    """The one refusal for an unknown account, a wrong password and a locked account alike."""
+    return Invalid(
+        _("The employee number, e-mail or password is incorrect, or sign-in is paused after repeated "
+          "failures. Try again later, from a device you signed in on before, or reset your password."),
+        rule="bad_credentials",
     )
 
 
-def authenticate(identifier: str, password: str, *, now: datetime | None = None) -> User:
-    """Check credentials, enforce lockout and account status; commit the counters.
+@dataclass(frozen=True)
+class SignIn:
+    """A successful sign-in, and the known-device token to give the browser (None: it has a valid one)."""
 
-    Raises ``Invalid`` (wrong credentials), ``PermissionDenied`` (locked or inactive).
+    user: User
+    device_token: str | None
+
+
+def sign_in(identifier: str, password: str, *, device_token: str | None = None,
+            now: datetime | None = None) -> SignIn:
+    """The sign-in page's check: credentials, lockout (known devices exempt), status; commits."""
+    return _check_credentials(identifier, password, device_token=device_token, remember=True, now=now)
+
+
+def authenticate(identifier: str, password: str, *, now: datetime | None = None) -> User:
+    """Check credentials from a device that is never remembered (the kiosk); commits the counters.
+
+    Raises ``Invalid`` (unknown account, wrong password, locked account: one answer for all) or
+    ``PermissionDenied`` (an inactive account, said only to someone who knows its password).
     """
+    return _check_credentials(identifier, password, device_token=None, remember=False, now=now).user
+
+
+def _check_credentials(identifier: str, password: str, *, device_token: str | None, remember: bool,
+                       now: datetime | None) -> SignIn:
     now = now or utcnow()
-    max_failures = current_app.config["LOGIN_MAX_FAILURES"]
-    lockout = current_app.config["LOGIN_LOCKOUT"]
     user = find_user_by_identifier(identifier, for_update=True)
-    wrong = Invalid(_("The employee number, e-mail or password is incorrect."), rule="bad_credentials")
+    wrong = bad_credentials()
 
     if user is None:
-        _verify(_DUMMY_HASH, password)
+        _verify(_DUMMY_HASH, password)  # the same hashing work as for a real account
         db.session.rollback()
         record_audit_now(AuditEventType.SIGN_IN_FAILED, actor_label=identifier, details={"rule": wrong.rule}, now=now)
         raise wrong
     # Read before any rollback expires them: the audit log names the account.
     who = {"actor_id": user.id, "actor_label": user.email, "now": now}
-    # Refusals that change nothing end the transaction (and its row lock) at once; the message
-    # is built first because a rollback expires the user's attributes.
-    if user.is_locked(now):
-        refusal = _locked_out(math.ceil((user.locked_until - now).total_seconds() / 60))
+    device = find_device(user, device_token, now)
+    trusted = device is not None and not device.is_locked(now)
+    # Always verify, locked or not, so a locked account answers in the same time as any other.
+    correct = _verify(user.password_hash or _DUMMY_HASH, password) and user.password_hash is not None
+
+    if user.is_locked(now) and not trusted:
+        # Same answer as a wrong password: a lock must not tell a stranger the account exists.
         db.session.rollback()
-        record_audit_now(AuditEventType.SIGN_IN_FAILED, details={"rule": refusal.rule}, **who)
-        raise refusal
-    if user.password_hash is None or not _verify(user.password_hash, password):
-        if user.locked_until is not None:
-            user.failed_logins = 0  # the previous lockout has expired: start counting afresh
-            user.locked_until = None
-        user.failed_logins += 1
-        if user.failed_logins >= max_failures:
-            user.locked_until = now + lockout
-            user.failed_logins = 0
-            record_audit(AuditEventType.SIGN_IN_FAILED, details={"rule": wrong.rule}, **who)
-            record_audit(AuditEventType.LOCKOUT, details={"until": user.locked_until.isoformat()}, **who)
-            db.session.commit()
-            raise _locked_out(math.ceil(lockout.total_seconds() / 60))
-        record_audit(AuditEventType.SIGN_IN_FAILED, details={"rule": wrong.rule}, **who)
+        record_audit_now(AuditEventType.SIGN_IN_FAILED, details={"rule": "locked_out"}, **who)
+        raise wrong
+    if not correct:
+        if trusted:
+            count_device_failure(device, now)
+        else:
+            _count_account_failure(user, now, who)
+        record_audit(AuditEventType.SIGN_IN_FAILED, details={"rule": wrong.rule, "known_device": trusted}, **who)
         db.session.commit()
         raise wrong
     # Status is revealed only to someone who knows the password.
@@ -136,13 +157,33 @@ def authenticate(identifier: str, password: str, *, now: datetime | None = None)
         record_audit_now(AuditEventType.SIGN_IN_FAILED, details={"rule": refusal.rule}, **who)
         raise refusal
 
-    user.failed_logins = 0
-    user.locked_until = None
+    if not user.is_locked(now):
+        # A known device signing in during a stranger's lock leaves that lock (and its growth) alone.
+        user.failed_logins = 0
+        user.locked_until = None
+        user.lockouts = 0
+    new_device_token = remember_device(user, device if trusted else None, now) if remember else None
     if password_hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    record_audit(AuditEventType.SIGN_IN, **who)
+    record_audit(AuditEventType.SIGN_IN, details={"known_device": trusted} if trusted else None, **who)
     db.session.commit()
-    return user
+    return SignIn(user=user, device_token=new_device_token)
+
+
+def _count_account_failure(user: User, now: datetime, who: dict) -> None:
+    """A wrong password from an unknown device; a burst of them locks the account, each lock longer."""
+    if user.locked_until is not None:
+        user.failed_logins = 0  # the previous lockout has expired: start counting afresh
+        user.locked_until = None
+    user.failed_logins += 1
+    if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
+        lockout = min(current_app.config["LOGIN_LOCKOUT"] * (2 ** min(user.lockouts or 0, 16)),
+                      current_app.config["LOGIN_LOCKOUT_MAX"])
+        user.locked_until = now + lockout
+        user.failed_logins = 0
+        user.lockouts = (user.lockouts or 0) + 1
+        record_audit(AuditEventType.LOCKOUT, details={"until": user.locked_until.isoformat(),
+                                                      "lockouts": user.lockouts}, **who)
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -158,49 +199,64 @@ def rotate(user: User) -> None:
 
 
 def rotate_session_token(user: User) -> None:
-    """Invalidate every session and remember-me cookie of ``user`` (logout, password change)."""
+    """Invalidate every session of ``user`` (logout)."""
     rotate(user)
     db.session.commit()
 
 
-def change_password(user: User, current_password: str, new_password: str) -> None:
-    """Change a password after checking the current one; signs out every device."""
+def apply_new_password(user: User, password: str, *, now: datetime, via: str,
+                       actor: User | None = None) -> dict[str, int]:
+    """Set a new password: clear any lockout, end every session, revoke API tokens and feeds (flush only).
+
+    Returns what the floors above revoked (``{"api_tokens": 2, "calendar_feeds": 1}``).
+    """
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.lockouts = 0
+    rotate(user)
+    revoked = announce_password_change(user, now)
+    details = {"by": via, **({"revoked": revoked} if revoked else {})}
+    if via == "admin":
+        record_audit(AuditEventType.PASSWORD_CHANGE, actor=actor, target=user.email, details=details, now=now)
+    else:  # the person themself (a change, a reset or activation link)
+        record_audit(AuditEventType.PASSWORD_CHANGE, actor_id=user.id, actor_label=user.email, target=user.email,
+                     details=details, now=now)
+    return revoked
+
+
+def change_password(user: User, current_password: str, new_password: str, *,
+                    now: datetime | None = None) -> dict[str, int]:
+    """Change a password after checking the current one; signs out every device, revokes tokens and feeds."""
+    now = now or utcnow()
     if user.password_hash is None or not _verify(user.password_hash, current_password):
         raise Invalid(_("The current password is incorrect."), field="current_password",
                       rule="bad_credentials")
-    validate_password_strength(new_password)
-    user.password_hash = hash_password(new_password)
-    rotate(user)
-    record_audit(AuditEventType.PASSWORD_CHANGE, actor=user, target=user.email)
+    validate_password_strength(new_password, identifiers=(user.email, user.employee_number))
+    revoked = apply_new_password(user, new_password, now=now, via="self")
     db.session.commit()
+    return revoked
 
 
-def set_password(identifier: str, password: str) -> User:
-    """Set a password for an account (admin action); clears a lockout and ends every session."""
-    validate_password_strength(password, field="password")
+def set_password(identifier: str, password: str, *, now: datetime | None = None) -> User:
+    """Set a password for an account (admin action); clears a lockout, ends every session, revokes tokens."""
+    now = now or utcnow()
     user = find_user_by_identifier(identifier)
     if user is None:
         raise NotFound(_("No account has the employee number or e-mail %(identifier)s.",
                          identifier=identifier), field="identifier", rule="user_not_found")
-    user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
-    rotate(user)
-    record_audit(AuditEventType.PASSWORD_CHANGE, target=user.email, details={"by": "admin"})
+    validate_password_strength(password, field="password", identifiers=(user.email, user.employee_number))
+    if user.status == UserStatus.PENDING:
+        user.status = UserStatus.ACTIVE  # the administrator activates it by hand (no e-mail needed)
+    apply_new_password(user, password, now=now, via="admin")
     db.session.commit()
     return user
 
 
-def validate_password_strength(password: str, *, field: str = "new_password") -> None:
-    """At least 10 characters mixing letters and digits."""
-    if len(password) < 10 or not any(c.isalpha() for c in password) or not any(
-        c.isdigit() for c in password
-    ):
-        raise Invalid(
-            _("Use at least 10 characters, with both letters and digits."),
-            field=field,
-            rule="weak_password",
-        )
+def validate_password_strength(password: str, *, field: str = "new_password",
+                               identifiers: tuple[str, ...] = ()) -> None:
+    """The password policy (auth/passwords.py): 12+ characters, not common, not one's own identifiers."""
+    validate_password(password, field=field, identifiers=identifiers)
 
 
 def safe_next_url(target: str | None) -> str | None:

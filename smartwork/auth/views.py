@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_login.config import COOKIE_NAME
 
 from ..errors import SmartworkError
 from ..extensions import limiter
 from ..i18n import LANGUAGE_COOKIE
 from ..security import config_limit
-from . import activation as activation_services
-from . import services
-from .forms import ActivationForm, LanguageForm, LoginForm, PasswordChangeForm
+from . import activation, services
+from .devices import DEVICE_COOKIE
+from .forms import LanguageForm, LoginForm, PasswordChangeForm, ResetRequestForm, SetPasswordForm
+from .models import TokenPurpose
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -29,14 +30,20 @@ def login():
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.identifier.data, form.password.data)
+            result = services.sign_in(form.identifier.data, form.password.data,
+                                      device_token=request.cookies.get(DEVICE_COOKIE))
         except SmartworkError as error:
             form.form_errors.append(error.message)
             return render_template(
                 "auth/login.html", form=form, show_demo=current_app.config["SHOW_DEMO_CREDENTIALS"]
             ), error.status
-        login_user(user, remember=form.remember.data)
-        return redirect(services.safe_next_url(form.next.data) or url_for("home.index"))
+        # "Keep me signed in": the cookie outlives the browser (never the server's idle/absolute limits).
+        session.permanent = bool(form.remember.data)
+        login_user(result.user)
+        response = redirect(services.safe_next_url(form.next.data) or url_for("home.index"))
+        if result.device_token:
+            _set_device_cookie(response, result.device_token)
+        return response
     status = 422 if form.errors else 200
     return render_template(
         "auth/login.html", form=form, show_demo=current_app.config["SHOW_DEMO_CREDENTIALS"]
@@ -62,13 +69,13 @@ def password():
     if form.validate_on_submit():
         user = current_user._get_current_object()
         try:
-            services.change_password(user, form.current_password.data, form.new_password.data)
+            revoked = services.change_password(user, form.current_password.data, form.new_password.data)
         except SmartworkError as error:
             getattr(form, error.field or "new_password").errors.append(error.message)
             return render_template("auth/password.html", form=form), error.status
-        # Re-issue this device's session (and remember cookie, if it had one) under the new token.
-        login_user(user, remember=current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies)
+        login_user(user)  # this device carries on under the new token; every other one is signed out
         flash(_("Your password has been changed."), "success")
+        _flash_revoked(revoked)
         return redirect(url_for("home.index"))
     return render_template("auth/password.html", form=form), 422 if form.errors else 200
 
@@ -90,20 +97,75 @@ def language():
     return response
 
 
+def _set_device_cookie(response, token: str) -> None:
+    """Remember this browser as one the account signed in on (sent only to /auth/)."""
+    response.set_cookie(
+        DEVICE_COOKIE, token, max_age=int(current_app.config["KNOWN_DEVICE_LIFETIME"].total_seconds()),
+        path=url_for("auth.login").rsplit("/", 1)[0] + "/", httponly=True, samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
+
+
+def _flash_revoked(revoked: dict[str, int]) -> None:
+    """Say what a new password revoked, so the person knows to make new ones."""
+    if revoked.get("api_tokens"):
+        flash(ngettext("%(num)d API token was revoked; create a new one if you still need it.",
+                       "%(num)d API tokens were revoked; create new ones if you still need them.",
+                       revoked["api_tokens"]), "info")
+    if revoked.get("calendar_feeds"):
+        flash(_("Your calendar feed link was revoked; create a new one if you still need it."), "info")
+
+
+def _reset_account_key() -> str:
+    """Rate-limit key for reset requests: the e-mail address asked about, whether or not it has an account."""
+    return "reset-account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(config_limit("RATELIMIT_PASSWORD_RESET"), methods=["POST"])
+@limiter.limit(config_limit("RATELIMIT_PASSWORD_RESET_ACCOUNT"), methods=["POST"], key_func=_reset_account_key)
+def reset_request():
+    """Ask for a reset link; the answer is the same page whether or not the address has an account."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        activation.request_password_reset(form.email.data)
+        return render_template("auth/reset_sent.html", email=form.email.data.strip())
+    return render_template("auth/reset_request.html", form=form), 422 if form.errors else 200
+
+
+def _link_page(token: str, purpose: TokenPurpose):
+    """Show or submit the set-password form of an activation or reset link."""
+    actor = current_user._get_current_object() if current_user.is_authenticated else None
+    form = SetPasswordForm()
+    try:
+        if form.validate_on_submit():
+            activation.use_link(token, purpose, form.password.data, actor=actor)
+            if actor is not None:
+                logout_user()  # the session token was rotated: start clean
+            flash(_("Your password is set. Sign in with it now.") if purpose == TokenPurpose.ACTIVATION
+                  else _("Your password has been reset and every device signed out. Sign in with the new password."),
+                  "success")
+            return redirect(url_for("auth.login"))
+        user = activation.link_owner(token, purpose, actor=actor)
+    except SmartworkError as error:
+        if error.field:
+            getattr(form, error.field).errors.append(error.message)
+            user = activation.link_owner(token, purpose, actor=actor)
+        else:
+            return render_template("auth/link_invalid.html", message=error.message), error.status
+    status = 422 if form.errors else 200
+    return render_template("auth/set_password.html", form=form, user=user, purpose=purpose.value), status
+
+
 @bp.route("/activate/<token>", methods=["GET", "POST"])
 @limiter.limit(config_limit("RATELIMIT_SIGNIN"), methods=["POST"])
 def activate(token: str):
-    """Choose a password through a one-time activation link, then sign in."""
-    activation = activation_services.find_activation(token)  # 404 page when used, replaced or expired
-    form = ActivationForm()
-    if form.validate_on_submit():
-        try:
-            activation_services.activate(token, form.password.data)
-        except SmartworkError as error:
-            if error.field is None:
-                raise
-            form.password.errors.append(error.message)
-            return render_template("auth/activate.html", form=form, person=activation.user), error.status
-        flash(_("Your password is set. Please sign in."), "success")
-        return redirect(url_for("auth.login"))
-    return render_template("auth/activate.html", form=form, person=activation.user), 422 if form.errors else 200
+    """An activation link: choose a password and the account becomes active."""
+    return _link_page(token, TokenPurpose.ACTIVATION)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(config_limit("RATELIMIT_SIGNIN"), methods=["POST"])
+def reset_password(token: str):
+    """A reset link: choose a new password; every session, API token and feed of the account ends."""
+    return _link_page(token, TokenPurpose.PASSWORD_RESET)

@@ -12,6 +12,7 @@ from icalendar import Calendar, Event, Timezone
 from sqlalchemy import select, update
 
 from ..auth.models import User, UserStatus
+from ..auth.signals import password_changed
 from ..errors import NotFound
 from ..extensions import db
 from ..timeutils import SEOUL, to_local, utcnow
@@ -143,6 +144,12 @@ def _revoke(user: User, now: datetime) -> int:
         .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0
+
+
+@password_changed.connect
+def revoke_feed_on_password_change(user: User, now: datetime | None = None, **_extra) -> dict[str, int]:
+    """A new password revokes the calendar feed link (flush only; auth commits)."""
+    return {"calendar_feeds": _revoke(user, now or utcnow())}
 
 
 def revoke_feed_token(user: User, now: datetime | None = None) -> bool:

@@ -17,3 +17,13 @@ def client(app):
 def fast_password_hashing(monkeypatch):
     """Cheap argon2id parameters (the production ones are checked in test_services)."""
     use_fast_password_hashing(monkeypatch)
+
+
+@pytest.fixture
+def smtp(app):
+    """A real SMTP server on 127.0.0.1; the app under test sends its mail there."""
+    from tests.auth.mailbox import smtp_server
+
+    with smtp_server() as mailbox:
+        app.config.update(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=mailbox.port)
+        yield mailbox

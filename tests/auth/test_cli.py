@@ -1,4 +1,4 @@
-"""`flask users create | import | set-password` through the real command line."""
+"""`flask users create | import | set-password | resend-activation` through the real command line."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from smartwork.auth import services
-from smartwork.auth.models import Role, User, UserStatus
+from smartwork.auth import activation, services
+from smartwork.auth.models import Role, TokenPurpose, User, UserStatus
+from smartwork.errors import NotFound
 from tests import factories as f
+from tests.auth.mailbox import link_in
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 HEADER = "employee_number,name,email,agency_code,home_region_code,status\n"
@@ -25,6 +27,11 @@ def mois(session):
 
 def invoke(app, *args: str, input: str | None = None):
     return app.test_cli_runner().invoke(args=["users", *args], input=input)
+
+
+def summary(stdout: str) -> list[str]:
+    """The report's lines, after any mail the console backend printed."""
+    return stdout.rsplit("--- end mail ---", 1)[-1].strip().splitlines()
 
 
 def user_by_number(session, number: str) -> User | None:
@@ -89,7 +96,8 @@ def test_users_import_reports_counts_and_bad_lines(app, session, mois, tmp_path)
     assert result.exit_code == 1  # some rows were refused
     assert "line 3:" in result.stderr and "bad-email" in result.stderr
     assert "line 4:" in result.stderr and "sleeping" in result.stderr
-    assert len(result.stdout.strip().splitlines()) == 5
+    assert len(summary(result.stdout)) == 6
+    assert "To: han@mois.go.kr" in result.stdout  # the activation mail (console backend)
     assert user_by_number(session, "M100").password_hash is None
     assert user_by_number(session, "M001").status == UserStatus.RETIRED
 
@@ -102,8 +110,8 @@ def test_users_import_twice_reports_everything_unchanged(app, session, mois, tmp
     second = invoke(app, "import", str(roster))
     assert first.exit_code == second.exit_code == 0
     assert first.stdout != second.stdout
-    counts = [int(line.rsplit(" ", 1)[-1]) for line in second.stdout.strip().splitlines()]
-    assert counts == [0, 0, 0, 2, 0]  # created, updated, deactivated, unchanged, errors
+    counts = [int(line.rsplit(" ", 1)[-1]) for line in summary(second.stdout)]
+    assert counts == [0, 0, 0, 2, 0, 0]  # created, updated, deactivated, unchanged, errors, activations
 
 
 def test_users_import_explains_a_file_that_is_not_utf8(app, session, mois, tmp_path):
@@ -117,6 +125,29 @@ def test_users_import_explains_a_file_that_is_not_utf8(app, session, mois, tmp_p
 
 def test_users_import_of_a_missing_file_fails(app, tmp_path):
     assert invoke(app, "import", str(tmp_path / "nope.csv")).exit_code == 2
+
+
+def test_users_resend_activation_mails_new_links_over_smtp(app, session, mois, tmp_path, smtp):
+    roster = tmp_path / "roster.csv"
+    roster.write_text(HEADER + "M100,한별,han@mois.go.kr,MOIS,11110,active\n"
+                      + "M101,정하늘,jung@mois.go.kr,MOIS,11110,active\n", encoding="utf-8")
+    assert invoke(app, "import", str(roster)).exit_code == 0
+    first = {m["To"]: link_in(m)[2] for m in smtp.wait_for(2)}
+    result = invoke(app, "resend-activation", "M100")
+    assert result.exit_code == 0, result.output
+    assert "han@mois.go.kr" in result.stdout
+    latest = link_in(smtp.wait_for(3)[-1])
+    assert latest[2] != first["han@mois.go.kr"]
+    with pytest.raises(NotFound):  # the first link was replaced
+        activation.link_owner(first["han@mois.go.kr"], TokenPurpose.ACTIVATION)
+    everyone = invoke(app, "resend-activation", "--all-pending")
+    assert everyone.exit_code == 0 and len(smtp.wait_for(5)) == 5
+    f.user(employee_number="M200")
+    session.commit()
+    refused = invoke(app, "resend-activation", "M200")
+    assert refused.exit_code == 1 and "M200" in refused.output
+    assert invoke(app, "resend-activation", "M999").exit_code == 1
+    assert invoke(app, "resend-activation").exit_code == 2
 
 
 def test_users_set_password_lets_an_imported_person_sign_in(app, session, mois, tmp_path):

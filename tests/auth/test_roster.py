@@ -57,8 +57,9 @@ def test_import_creates_updates_and_retires_leavers_of_the_listed_agencies(app, 
     assert (new.name, new.email, new.agency_id, new.status) == ("정하늘", "jung@mois.go.kr", world["mois"].id,
                                                                 UserStatus.PENDING)
     assert new.password_hash is None and new.created_at == T0
-    assert len(report.summary_lines()) == 5
-    assert all(str(n) in line for n, line in zip((1, 1, 1, 1, 0), report.summary_lines(), strict=True))
+    assert report.activation_sent == 1
+    assert len(report.summary_lines()) == 6
+    assert all(str(n) in line for n, line in zip((1, 1, 1, 1, 0, 1), report.summary_lines(), strict=True))
 
 
 def test_people_created_by_an_import_sign_in_only_after_a_password_is_set(app, session, world):

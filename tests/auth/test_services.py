@@ -35,7 +35,14 @@ def fail(identifier: str, now: datetime) -> Exception:
 def lock(user: User, now: datetime = T0) -> None:
     for _attempt in range(5):
         error = fail(user.email, now)
-    assert error.rule == "locked_out"
+    assert error.rule == "bad_credentials"  # a lock answers like a wrong password
+    assert db.session.get(User, user.id).is_locked(now)
+
+
+def refusal(identifier: str, password: str, now: datetime) -> Exception:
+    with pytest.raises((Invalid, PermissionDenied)) as caught:
+        services.authenticate(identifier, password, now=now)
+    return caught.value
 
 
 def test_passwords_are_hashed_with_argon2id_at_production_cost():
@@ -87,9 +94,7 @@ def test_four_failures_do_not_lock_and_the_fifth_does(app, session):
     for _ in range(4):
         fail(user.email, T0)
     error = fail(user.email, T0)
-    assert isinstance(error, PermissionDenied)
-    assert error.rule == "locked_out"
-    assert numbers(error.message) == ["15"]
+    assert isinstance(error, Invalid) and error.rule == "bad_credentials"
     assert session.get(User, user.id).locked_until == T0 + timedelta(minutes=15)
 
 
@@ -97,36 +102,45 @@ def test_lockout_refuses_the_right_password_until_fifteen_minutes_pass(app, sess
     user = f.user()
     session.commit()
     lock(user)
-    with pytest.raises(PermissionDenied) as caught:
-        services.authenticate(user.email, f.PASSWORD, now=T0 + timedelta(minutes=15) - timedelta(seconds=1))
-    assert caught.value.rule == "locked_out"
-    assert numbers(caught.value.message) == ["1"]
+    assert refusal(user.email, f.PASSWORD, T0 + timedelta(minutes=15) - timedelta(seconds=1)).rule == "bad_credentials"
     assert services.authenticate(user.email, f.PASSWORD, now=T0 + timedelta(minutes=15)) == user
     refreshed = session.get(User, user.id)
     assert refreshed.locked_until is None
-    assert refreshed.failed_logins == 0
+    assert refreshed.failed_logins == 0 and refreshed.lockouts == 0
 
 
-def test_lockout_message_gives_the_remaining_minutes_rounded_up(app, session):
+def test_locked_wrong_and_unknown_accounts_answer_exactly_alike(app, session):
+    """A stranger cannot tell a locked account from a wrong password or from no account at all."""
+    locked, open_ = f.user(), f.user()
+    session.commit()
+    lock(locked)
+    answers = [
+        refusal(locked.email, f.PASSWORD, T0),  # the right password, during the lock
+        refusal(locked.email, WRONG, T0),
+        refusal(open_.email, WRONG, T0),
+        refusal("nobody@korea.kr", WRONG, T0),
+        refusal("E0000000", f.PASSWORD, T0),
+    ]
+    assert {(type(answer), answer.rule, answer.message, answer.status, answer.field) for answer in answers} == {
+        (Invalid, "bad_credentials", answers[0].message, 422, None)}
+    # Hammering an unknown identifier never changes its answer either.
+    assert {refusal("nobody@korea.kr", WRONG, T0).message for _ in range(7)} == {answers[0].message}
+
+
+def test_each_lockout_in_a_row_lasts_twice_as_long_up_to_a_day(app, session):
     user = f.user()
     session.commit()
-    lock(user)
-    for elapsed, minutes in [(timedelta(seconds=1), 15), (timedelta(minutes=5, seconds=-1), 11),
-                             (timedelta(minutes=5), 10), (timedelta(minutes=5, seconds=1), 10)]:
-        with pytest.raises(PermissionDenied) as caught:
-            services.authenticate(user.email, f.PASSWORD, now=T0 + elapsed)
-        assert numbers(caught.value.message) == [str(minutes)], elapsed
-
-
-def test_success_resets_the_failure_counter(app, session):
-    user = f.user()
-    session.commit()
-    for _ in range(4):
-        fail(user.email, T0)
-    services.authenticate(user.email, f.PASSWORD, now=T0)
-    assert session.get(User, user.id).failed_logins == 0
-    for _ in range(4):
-        assert fail(user.email, T0).rule == "bad_credentials"
+    now = T0
+    expected = [15, 30, 60, 120, 240, 480, 960, 1440, 1440]
+    for minutes in expected:
+        lock(user, now)
+        until = session.get(User, user.id).locked_until
+        assert until == now + timedelta(minutes=minutes), minutes
+        now = until  # the next burst starts the moment the lock ends
+    assert session.get(User, user.id).lockouts == len(expected)
+    services.authenticate(user.email, f.PASSWORD, now=now)  # the owner signs in: the growth starts over
+    lock(user, now)
+    assert session.get(User, user.id).locked_until == now + timedelta(minutes=15)
 
 
 def test_after_an_expired_lockout_counting_starts_again(app, session):
@@ -151,10 +165,10 @@ def test_lockout_is_kept_in_the_database_for_every_worker(app, session, app_fact
         for _ in range(2):
             fail(email, T0)  # failures 4 and 5 land on the other worker
         db.session.remove()
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Invalid):
         services.authenticate(email, f.PASSWORD, now=T0 + timedelta(minutes=1))
     with other.app_context():
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(Invalid):
             services.authenticate(email, f.PASSWORD, now=T0 + timedelta(minutes=14))
         assert services.authenticate(email, f.PASSWORD, now=T0 + timedelta(minutes=15)).id == user_id
         db.session.remove()
@@ -184,7 +198,7 @@ def test_simultaneous_failures_in_several_workers_all_count(app, session):
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(outcomes) == ["bad_credentials"] * 4 + ["locked_out"]
+    assert sorted(outcomes) == ["bad_credentials"] * 5
     session.expire_all()
     assert session.get(User, user_id).locked_until == T0 + timedelta(minutes=15)
 
@@ -269,10 +283,13 @@ def test_change_password_checks_the_current_one_and_strength(app, session):
     with pytest.raises(Invalid) as caught:
         services.change_password(user, "not-my-password-1", "brand-new-pass-7")
     assert caught.value.field == "current_password"
-    for weak in ("short1", "onlyletters-here", "1234567890123"):
+    for weak, rule in (("short1", "weak_password"), ("elevenchars", "weak_password"),
+                       ("1234567890123", "common_password"), ("iloveyou2024!!", "common_password"),
+                       ("Password12345", "common_password"), ("aaaaaaaaaaaaaaaa", "common_password"),
+                       (user.email.split("@")[0] + "-in-2026-ok", "personal_password")):
         with pytest.raises(Invalid) as caught:
             services.change_password(user, f.PASSWORD, weak)
-        assert (caught.value.field, caught.value.rule) == ("new_password", "weak_password")
+        assert (caught.value.field, caught.value.rule) == ("new_password", rule), weak
 
 
 def test_change_password_rotates_the_session_token(app, session):

@@ -70,17 +70,22 @@ def test_wrong_password_shows_the_form_again(client, session):
     assert client.get(HOME).status_code == 302
 
 
-def test_five_failures_lock_the_account_with_the_minutes_left(client, session):
+def test_a_lock_answers_like_a_wrong_password_or_an_unknown_account(app, client, session):
     user = f.user()
     session.commit()
     statuses = [f.login(client, user, password="wrong-password-1").status_code for _ in range(5)]
-    assert statuses == [422, 422, 422, 422, 403]
-    response = f.login(client, user)  # the right password, during the lockout
-    assert response.status_code == 403
-    with client.application.test_request_context():
-        assert services._locked_out(15).message in response.text  # "... in 15 minutes", translated
-        assert services._locked_out(14).message not in response.text
+    assert statuses == [422] * 5
+    locked = f.login(client, user)  # the right password, during the lockout, from a new browser
+    assert locked.status_code == 422
     assert client.get(HOME).status_code == 302
+    unknown = app.test_client().post(LOGIN, data={"identifier": "nobody@korea.kr", "password": f.PASSWORD})
+    wrong = f.login(app.test_client(), f.user(), password="wrong-password-1")
+    with app.test_request_context():
+        message = services.bad_credentials().message.replace("'", "&#39;")
+    for response in (locked, unknown, wrong):
+        assert response.status_code == 422
+        assert message in response.text
+        assert "smartwork_device" not in set_cookies(response)
 
 
 def test_inactive_accounts_see_their_message(app, client, session):
@@ -159,51 +164,31 @@ def test_logout_requires_csrf_when_csrf_is_on(app_factory):
     assert client.get(HOME).status_code == 302
 
 
-# --- remember-me and cookies --------------------------------------------------------------
+# --- keep me signed in, password change and cookies ---------------------------------------
 
 
-def remember_cookie(client) -> str:
-    cookie = client.get_cookie("remember_token", domain=client.application.config["SERVER_NAME"])
-    assert cookie is not None, "no remember-me cookie was issued"
-    return cookie.value
+def test_keep_me_signed_in_makes_the_session_cookie_outlive_the_browser_up_to_the_lifetime(app, client, session):
+    user = f.user()
+    session.commit()
+    kept = set_cookies(f.login(client, user, remember="y"))["session"]
+    assert "Expires=" in kept  # a persistent cookie ...
+    assert "remember_token" not in set_cookies(f.login(app.test_client(), user, remember="y"))
+    plain = set_cookies(f.login(app.test_client(), user))["session"]
+    assert "Expires=" not in plain  # ... while a plain sign-in ends with the browser
 
 
-def with_only_remember_cookie(app, value: str):
-    """A fresh browser that carries only a remember-me cookie (its session has expired)."""
-    client = app.test_client()
-    client.set_cookie("remember_token", value, domain=app.config["SERVER_NAME"])
-    return client
-
-
-def test_remember_cookie_signs_in_until_logout_rotates_the_token(app, client, session):
+def test_password_change_signs_out_other_devices_and_keeps_this_one(app, client, session):
     user = f.user()
     session.commit()
     f.login(client, user, remember="y")
-    cookie = remember_cookie(client)
-    assert with_only_remember_cookie(app, cookie).get(HOME).status_code == 200  # the cookie works
-    client.post("/auth/logout")
-    assert client.get_cookie("remember_token", domain="localhost.test") is None  # cleared in this browser
-    response = with_only_remember_cookie(app, cookie).get(HOME)  # a stolen copy is now useless
-    assert (response.status_code, location(response).split("?")[0]) == (302, LOGIN)
-
-
-def test_password_change_invalidates_old_remember_cookies_and_sessions(app, client, session):
-    user = f.user()
-    session.commit()
-    f.login(client, user, remember="y")
-    cookie = remember_cookie(client)
     laptop = app.test_client()
     f.login(laptop, user)
     assert laptop.get(HOME).status_code == 200
     response = client.post("/auth/password", data={"current_password": f.PASSWORD,
                                                     "new_password": "brand-new-pass-7"})
     assert (response.status_code, location(response)) == (302, HOME)
-    assert with_only_remember_cookie(app, cookie).get(HOME).status_code == 302
     assert laptop.get(HOME).status_code == 302  # the other device is signed out
     assert client.get(HOME).status_code == 200  # this one carries on under the new token
-    renewed = remember_cookie(client)
-    assert renewed != cookie
-    assert with_only_remember_cookie(app, renewed).get(HOME).status_code == 200
 
 
 def test_password_change_errors_stay_on_the_form(client, session):
@@ -217,10 +202,11 @@ def test_password_change_errors_stay_on_the_form(client, session):
     assert 'aria-invalid="true"' in wrong.text and 'aria-invalid="true"' in weak.text
 
 
-def test_session_and_remember_cookies_are_httponly_and_samesite_lax(client, session):
+def test_session_and_device_cookies_are_httponly_and_samesite_lax(client, session):
     response = f.login(client, f.user(), remember="y")
     cookies = set_cookies(response)
-    for name in ("session", "remember_token"):
+    assert "Path=/auth/" in cookies["smartwork_device"]  # sent only to the sign-in pages
+    for name in ("session", "smartwork_device"):
         assert "HttpOnly" in cookies[name], name
         assert "SameSite=Lax" in cookies[name], name
         assert "Secure" not in cookies[name], name  # plain http in testing

@@ -47,6 +47,13 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "GET auth.activate": (404, 404, 404, 404, 404, 404, 404),  # the world's token is no activation link
     "GET auth.login": (200, 302, 302, 302, 302, 302, 302),
     "GET auth.password": (302, 200, 200, 200, 200, 200, 200),
+    # Account links: open to anyone holding the link; the matrix's token is no account link (404).
+    "GET auth.activate": (404, 404, 404, 404, 404, 404, 404),
+    "POST auth.activate": (404, 404, 404, 404, 404, 404, 404),
+    "GET auth.reset_password": (404, 404, 404, 404, 404, 404, 404),
+    "POST auth.reset_password": (404, 404, 404, 404, 404, 404, 404),
+    "GET auth.reset_request": (200, 200, 200, 200, 200, 200, 200),
+    "POST auth.reset_request": (422, 422, 422, 422, 422, 422, 422),
     "GET bookings.booking_ics": (302, 200, 404, 404, 404, 404, 404),
     "GET bookings.calendar": (302, 200, 200, 200, 200, 200, 200),
     "GET bookings.cancel_confirm": (302, 200, 404, 200, 404, 404, 200),
