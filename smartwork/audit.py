@@ -39,6 +39,8 @@ class AuditEventType(enum.StrEnum):
     EXPORT = "export"
     TOKEN_CREATED = "token_created"
     TOKEN_REVOKED = "token_revoked"
+    CERTIFICATE_BOUND = "certificate_bound"
+    CERTIFICATE_UNBOUND = "certificate_unbound"
 
 
 EVENT_LABELS = {
@@ -53,6 +55,8 @@ EVENT_LABELS = {
     AuditEventType.EXPORT: _l("Export"),
     AuditEventType.TOKEN_CREATED: _l("API token created"),
     AuditEventType.TOKEN_REVOKED: _l("API token revoked"),
+    AuditEventType.CERTIFICATE_BOUND: _l("Certificate linked"),
+    AuditEventType.CERTIFICATE_UNBOUND: _l("Certificate unlinked"),
 }
 
 

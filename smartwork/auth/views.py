@@ -13,6 +13,7 @@ from ..i18n import LANGUAGE_COOKIE
 from ..security import config_limit
 from . import services
 from .forms import LanguageForm, LoginForm, PasswordChangeForm
+from .providers import require_password_login
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -23,6 +24,8 @@ def login():
     """Show the sign-in form; on success go to ``next`` if it is a local path."""
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
+    if request.method == "POST":
+        require_password_login()  # PASSWORD_LOGIN_ENABLED off: SSO or certificate only
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
