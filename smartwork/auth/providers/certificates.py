@@ -8,7 +8,9 @@ account it is linked to: linked by its holder while signed in another way, or by
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +33,7 @@ HEADER_SUBJECT = "X-SSL-Client-S-DN"  # $ssl_client_s_dn (RFC 2253)
 HEADER_ISSUER = "X-SSL-Client-I-DN"  # $ssl_client_i_dn
 HEADER_SERIAL = "X-SSL-Client-Serial"  # $ssl_client_serial (hex)
 CERTIFICATE_HEADERS = (HEADER_VERIFY, HEADER_SUBJECT, HEADER_ISSUER, HEADER_SERIAL)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -68,17 +71,47 @@ def is_trusted_proxy(peer: str | None, trusted: Iterable[str]) -> bool:
             if address in ipaddress.ip_network(str(entry).strip(), strict=False):
                 return True
         except ValueError:
-            current_app.logger.warning("TRUSTED_PROXIES: ignoring %r, not an address or network", entry)
+            log.warning("TRUSTED_PROXIES: ignoring %r, not an address or network", entry)
     return False
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:
-    # HTTP headers reach WSGI as Latin-1; nginx writes a DN's Hangul as raw UTF-8 bytes.
+    # HTTP headers reach WSGI as Latin-1: a value holding raw UTF-8 bytes is re-read as UTF-8.
     value = headers.get(name) or ""
-    try:
-        return value.encode("latin-1").decode("utf-8").strip()
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return value.strip()
+    with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
+        value = value.encode("latin-1").decode("utf-8")
+    return unescape_dn(value.strip())
+
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def unescape_dn(dn: str) -> str:
+    """Turn a DN's ``\\XX`` byte escapes (nginx writes Hangul as ``\\EA\\B9\\80``) back into text.
+
+    Other escapes (``\\,`` ``\\+`` ``\\\\``) are kept: they are part of the DN's structure.
+    """
+    out: list[str] = []
+    pending = bytearray()
+    index = 0
+    while index < len(dn):
+        pair = dn[index + 1:index + 3]
+        if dn[index] == "\\" and len(pair) == 2 and set(pair) <= _HEX:
+            pending.append(int(pair, 16))
+            index += 3
+            continue
+        if pending:
+            out.append(pending.decode("utf-8", "backslashreplace"))
+            pending.clear()
+        if dn[index] == "\\" and index + 1 < len(dn):
+            out.append(dn[index:index + 2])
+            index += 2
+            continue
+        out.append(dn[index])
+        index += 1
+    if pending:
+        out.append(pending.decode("utf-8", "backslashreplace"))
+    return "".join(out)
 
 
 def normalise_serial(value: str) -> str:
