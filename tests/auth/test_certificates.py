@@ -35,6 +35,7 @@ from smartwork.extensions import db
 from tests import factories as f
 from tests.auth.pki import (
     NGINX,
+    OPENSSL,
     PROXY_ADDRESS,
     CertificateAuthority,
     ClientCertificate,
@@ -59,10 +60,10 @@ class Pki:
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory) -> Pki:
     """A CA with a CRL, another CA, and client certificates: valid, revoked, expired, foreign."""
-    if not Path(NGINX).exists():
+    if not Path(NGINX).exists() or not Path(OPENSSL).exists():
         if os.environ.get("CI") == "true":
-            pytest.fail("nginx is missing: `make nginx-deps` installs it")
-        pytest.skip("nginx is missing (make nginx-deps)")
+            pytest.fail("nginx or openssl is missing: `make nginx-deps` installs them")
+        pytest.skip("nginx or openssl is missing (make nginx-deps)")
     base = tmp_path_factory.mktemp("pki")
     ca = CertificateAuthority(base / "ca", "Test GPKI CA")
     other = CertificateAuthority(base / "other", "Some Other CA")
