@@ -7,10 +7,12 @@ to the app directly comes from 127.0.0.1, so its certificate headers are forged 
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,8 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from smartwork.audit import AuditEvent
-from smartwork.auth.models import UserStatus
+from smartwork.auth import roster
+from smartwork.auth.models import User, UserStatus
 from smartwork.auth.providers import certificate_provider
 from smartwork.auth.providers.certificates import (
     HEADER_SERIAL,
@@ -45,6 +48,8 @@ from tests.auth.pki import (
     stop,
 )
 
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+ROSTER_HEADER = "employee_number,name,email,agency_code,home_region_code,status,certificate\n"
 PROVIDER = {"name": "gpki", "type": "certificate", "label_ko": "인증서 로그인(GPKI)", "label_en": "Certificate (GPKI)"}
 
 
@@ -174,15 +179,24 @@ def test_the_sign_in_page_shows_the_certificate_button(gateway):
     assert "인증서 로그인(GPKI)" in page.text and "/auth/certificate/login" in page.text
 
 
-def test_a_linked_valid_certificate_signs_in(gateway):
-    user_id, _email = new_user()
-    bind(user_id, gateway.pki, "kim")
+def test_a_valid_certificate_from_the_roster_signs_in(gateway):
+    agency, region = f.agency(code="MOIS-T"), f.region(code="11110")
+    db.session.commit()
+    serial = gateway.pki.certs["kim"].serial
+    report = roster.import_roster(io.StringIO(
+        f"{ROSTER_HEADER}R-0001,김철수,kim.roster@korea.kr,{agency.code},{region.code},active,{serial.lower()}\n"),
+        now=T0)
+    assert (report.created, report.errors) == (1, [])
+    user_id = db.session.scalar(select(User.id).where(User.employee_number == "R-0001"))
+    db.session.commit()
     browser = gateway.browser("kim")
     response = certificate_sign_in(browser, gateway.url)
     assert response.status_code == 302, response.text
     assert signed_in(browser, gateway.url)
     [event] = events("sign_in")
     assert event["actor_id"] == user_id and event["details"]["method"] == "certificate"
+    page = browser.get(f"{gateway.url}/auth/certificate")
+    assert page.status_code == 200 and normalise_serial(serial) in page.text
     # nginx escapes the Hangul of the DN as bytes (\\EA\\B9...); the app reads it back as text.
     assert "CN=김철수 001" in event["details"]["subject"] and "O=Test Agency" in event["details"]["subject"]
     assert event["details"]["serial"] == normalise_serial(gateway.pki.certs["kim"].serial)
@@ -348,3 +362,35 @@ def test_certificate_pages_are_not_found_when_not_configured(client, app):
     with app.test_request_context(), pytest.raises(NotFound) as refusal:
         certificate_provider()
     assert refusal.value.rule == "unknown_provider"
+
+
+def test_the_roster_links_renews_and_refuses_certificates(cert_app):
+    agency, region = f.agency(code="MOIS-R"), f.region(code="11120")
+    existing = f.user(employee_number="R-0002", agency_obj=agency, email="r2@korea.kr")
+    taken = f.user(employee_number="R-0009", agency_obj=agency, email="r9@korea.kr")
+    db.session.add(ExternalIdentity(user_id=taken.id, provider="gpki", subject="BEEF", source=IdentitySource.BOUND))
+    db.session.commit()
+    rows = (f"R-0001,Kim,r1@korea.kr,MOIS-R,{region.code},active,0A:1B\n"
+            f"R-0002,Lee,r2@korea.kr,MOIS-R,{region.code},active,1c2d\n"
+            f"R-0003,Park,r3@korea.kr,MOIS-R,{region.code},active,beef\n"
+            f"R-0009,Choi,r9@korea.kr,MOIS-R,{region.code},active,\n")
+    report = roster.import_roster(io.StringIO(ROSTER_HEADER + rows), now=T0)
+    assert report.created == 2 and [line for line, _message in report.errors] == [4]
+    assert "BEEF" not in report.errors[0][1] and "beef" in report.errors[0][1]
+    linked = {i.subject: (i.user.employee_number, i.source) for i in db.session.scalars(select(ExternalIdentity))}
+    assert linked == {"A1B": ("R-0001", IdentitySource.ROSTER), "1C2D": ("R-0002", IdentitySource.ROSTER),
+                      "BEEF": ("R-0009", IdentitySource.BOUND)}
+    # A renewed certificate replaces the roster's earlier one.
+    roster.import_roster(io.StringIO(ROSTER_HEADER + rows.replace("1c2d", "2e3f")), now=T0)
+    assert {i.subject for i in db.session.scalars(select(ExternalIdentity).where(
+        ExternalIdentity.user_id == existing.id))} == {"2E3F"}
+
+
+def test_a_roster_certificate_column_needs_certificate_sign_in(app):
+    region = f.region(code="11130")
+    f.agency(code="MOIS-N")
+    db.session.commit()
+    report = roster.import_roster(io.StringIO(
+        f"{ROSTER_HEADER}R-0001,Kim,r1@korea.kr,MOIS-N,{region.code},active,0A1B\n"), now=T0)
+    assert report.errors and "설정되어 있지 않습니다" in report.errors[0][1]
+    assert db.session.scalar(select(ExternalIdentity)) is None

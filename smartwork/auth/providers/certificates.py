@@ -26,6 +26,7 @@ from ...extensions import db
 from ...timeutils import utcnow
 from ..models import User, UserStatus
 from . import Provider, SigninRefused
+from . import certificate_provider as _certificate_provider
 from .models import ExternalIdentity, IdentitySource
 
 HEADER_VERIFY = "X-SSL-Client-Verify"  # nginx $ssl_client_verify: SUCCESS, NONE or FAILED:reason
@@ -269,3 +270,38 @@ def unbind(provider: Provider, user: User, identity_id: int, now: datetime | Non
                  details={"provider": provider.name, "subject": identity.subject[:300]})
     db.session.delete(identity)
     db.session.commit()
+
+
+def link_from_roster(rows: list[tuple[int, str, str]], *, now: datetime) -> list[tuple[int, str]]:
+    """Link roster certificates (line, employee number, serial or subject) to people; flushes, returns errors.
+
+    A person's earlier roster certificate is replaced (renewed); one linked by its holder stays.
+    """
+    if not rows:
+        return []
+    try:
+        provider = _certificate_provider()
+    except NotFound as error:
+        return [(rows[0][0], error.message)]
+    errors: list[tuple[int, str]] = []
+    users = {user.employee_number: user for user in db.session.scalars(
+        select(User).where(User.employee_number.in_({number for _line, number, _value in rows})))}
+    for line, number, value in rows:
+        user = users.get(number)
+        key = value if provider.settings.get("match", "serial") == "subject" else normalise_serial(value)
+        if user is None or not key:
+            continue
+        existing = _identity(provider, key)
+        if existing is not None:
+            if existing.user_id != user.id:
+                errors.append((line, _("The certificate %(certificate)s is linked to another account.",
+                                       certificate=value)))
+            continue
+        for old in db.session.scalars(select(ExternalIdentity).where(
+                ExternalIdentity.provider == provider.name, ExternalIdentity.user_id == user.id,
+                ExternalIdentity.source == IdentitySource.ROSTER)):
+            db.session.delete(old)
+        db.session.add(ExternalIdentity(user_id=user.id, provider=provider.name, subject=key, created_at=now,
+                                        source=IdentitySource.ROSTER))
+        db.session.flush()
+    return errors
