@@ -279,3 +279,26 @@ def test_accounts_are_created_only_for_listed_agencies(app_factory, oidc_provide
 def test_an_unknown_provider_is_not_found(client):
     assert client.get("/auth/sso/nope").status_code == 404
     assert client.get("/auth/sso/nope/callback?state=x&code=y").status_code == 404
+
+
+def test_an_unreachable_provider_answers_a_clear_page(app_factory, oidc_provider):
+    from tests.auth.pki import free_port
+
+    application = app_factory(SIGNIN_PROVIDERS=[provider_settings(f"http://127.0.0.1:{free_port()}")])
+    with application.app_context():
+        response = application.test_client().get("/auth/sso/gov")
+        assert response.status_code == 503 and "연결할 수 없습니다" in response.text
+        assert [e.details["rule"] for e in audit("sign_in_failed")] == ["sso_unavailable"]
+        db.session.remove()
+
+
+@pytest.mark.parametrize("entry", [
+    {"name": "Bad Name", "type": "oidc"},
+    {"name": "x", "type": "saml"},
+    {"name": "x", "type": "oidc", "issuer": "https://idp"},  # no client id or secret
+    {"name": "x", "type": "certificate", "match": "fingerprint"},
+])
+def test_a_mistyped_provider_fails_loudly(app_factory, entry):
+    application = app_factory(SIGNIN_PROVIDERS=[entry])
+    with application.app_context(), pytest.raises(RuntimeError, match="SIGNIN_PROVIDERS"):
+        application.test_client().get("/auth/login")

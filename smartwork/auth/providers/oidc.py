@@ -84,7 +84,10 @@ def begin_signin(provider: Provider, *, redirect_uri: str, next_url: str | None,
         metadata = provider_metadata(provider)
     except (requests.RequestException, ValueError, RuntimeError) as error:
         current_app.logger.warning("OIDC provider %s unreachable: %s", provider.name, error)
-        raise _unavailable(provider) from None
+        refusal = _unavailable(provider)
+        record_audit_now(AuditEventType.SIGN_IN_FAILED, now=now, details={
+            "method": "oidc", "provider": provider.name, "rule": refusal.rule, "error": str(error)[:200]})
+        raise refusal from None
     state, nonce, verifier = generate_token(43), generate_token(43), generate_token(64)
     url, _state = _client(provider, redirect_uri).create_authorization_url(
         metadata["authorization_endpoint"], state=state, code_verifier=verifier, nonce=nonce,
