@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export FLASK_APP := smartwork:create_app
 
 .PHONY: run test test-clock lint install translations update-translations migrate seed bench clean browser-deps \
-	clock-deps deploy-deps test-deploy wheelhouse
+	clock-deps deploy-deps test-deploy wheelhouse nginx-deps
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,7 +51,19 @@ browser-deps:
 	  || echo "browser-deps: could not install axe-core from npm: browser tests will skip"; \
 	fi
 
-test: install browser-deps
+# Certificate sign-in tests put a real nginx (Debian package) in front of the app and make their CA with
+# openssl. Installing never fails the build: without them those tests skip and say why (CI=true fails).
+nginx-deps:
+	@if [ ! -x /usr/sbin/nginx ] || ! command -v openssl >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx openssl) \
+	      || echo "nginx-deps: could not install nginx/openssl (no network?): certificate sign-in tests will skip"; \
+	  else \
+	    echo "nginx-deps: nginx or openssl missing (run 'make nginx-deps' as root): certificate sign-in tests will skip"; \
+	  fi; \
+	fi
+
+test: install browser-deps nginx-deps
 	$(BIN)/ruff check smartwork tests
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS)
 

@@ -67,6 +67,21 @@ class Config:
     # that rewrites the Host header, e.g. "https://smartwork.go.kr". Unset: the request's own host.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
 
+    # Government sign-in (README "Government sign-in"): SSO (OpenID Connect) and client-certificate
+    # providers, each shown as a button on the sign-in page; set them in instance/config.py.
+    SIGNIN_PROVIDERS: list[dict] = []
+    # False hides the password form and refuses password sign-in (SSO or certificates only).
+    PASSWORD_LOGIN_ENABLED = True
+    # Reverse proxies (IPs or CIDRs) whose headers are believed: client-certificate headers count
+    # only when the direct peer is one of these (engineer 15a's middleware records that peer).
+    TRUSTED_PROXIES: list[str] = []
+    # A started SSO sign-in must come back within this long; its state works once.
+    OIDC_STATE_LIFETIME = timedelta(minutes=10)
+    # Clock difference tolerated between the SSO provider and us when checking id_token times.
+    OIDC_CLOCK_LEEWAY_SECONDS = 60
+    # Timeout for each call from the app to the SSO provider (discovery, keys, token).
+    OIDC_HTTP_TIMEOUT_SECONDS = 10
+
     # Localisation: Korean first.
     BABEL_DEFAULT_LOCALE = "ko"
     BABEL_DEFAULT_TIMEZONE = "Asia/Seoul"

@@ -17,6 +17,7 @@ from config import CONFIGS, DEFAULT_SECRET_KEY, database_engine_options, setting
 BLUEPRINT_MODULES = (
     ".home.views",
     ".auth.views",
+    ".auth.providers.views",
     ".centers.views",
     ".bookings.views",
     ".jobs.views",

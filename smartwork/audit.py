@@ -42,6 +42,8 @@ class AuditEventType(enum.StrEnum):
     MAIL_RETRY = "mail_retry"
     ACTIVATION_SENT = "activation_sent"
     PASSWORD_RESET_REQUESTED = "password_reset_requested"
+    CERTIFICATE_BOUND = "certificate_bound"
+    CERTIFICATE_UNBOUND = "certificate_unbound"
 
 
 EVENT_LABELS = {
@@ -59,6 +61,8 @@ EVENT_LABELS = {
     AuditEventType.MAIL_RETRY: _l("Dead letter retried"),
     AuditEventType.ACTIVATION_SENT: _l("Activation link sent"),
     AuditEventType.PASSWORD_RESET_REQUESTED: _l("Password reset requested"),
+    AuditEventType.CERTIFICATE_BOUND: _l("Certificate linked"),
+    AuditEventType.CERTIFICATE_UNBOUND: _l("Certificate unlinked"),
 }
 
 

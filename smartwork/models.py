@@ -6,6 +6,7 @@ Nothing in the application imports this module; domains import their own models.
 from .api.models import ApiToken  # noqa: F401
 from .audit import AuditEvent  # noqa: F401
 from .auth.models import AccountToken, Agency, KnownDevice, RoleAssignment, User  # noqa: F401
+from .auth.providers.models import ExternalIdentity, OidcSignin  # noqa: F401
 from .bookings.demand import SearchMiss  # noqa: F401
 from .bookings.models import (  # noqa: F401
     Booking,

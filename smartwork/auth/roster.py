@@ -22,6 +22,8 @@ from .models import Agency, TokenPurpose, User, UserStatus
 from .services import REGIONS, clean_email, clean_employee_number, clean_name, rotate
 
 ROSTER_COLUMNS = ("employee_number", "name", "email", "agency_code", "home_region_code", "status")
+# Optional: a client certificate's serial (or subject DN) linked to the person for certificate sign-in.
+OPTIONAL_COLUMNS = ("certificate",)
 ROSTER_MAX_CHARS = 16 * 1024 * 1024  # ~100,000 rows of a typical roster, with room to spare
 ROSTER_MAX_ROWS = 100_000
 _IN_CHUNK = 1000  # keeps IN (...) lists well under every driver's parameter limit
@@ -95,7 +97,7 @@ def _read_roster(handle: IO[str], report: RosterReport) -> tuple[list[str], Iter
         report.errors.append((1, str(error)))
         return None
     missing = [name for name in ROSTER_COLUMNS if name not in header]
-    unknown = [name for name in header if name not in ROSTER_COLUMNS]
+    unknown = [name for name in header if name not in ROSTER_COLUMNS + OPTIONAL_COLUMNS]
     if missing or unknown or len(set(header)) != len(header):
         report.errors.append((1, _("The header must be exactly: %(columns)s.", columns=",".join(ROSTER_COLUMNS))))
         return None
@@ -198,6 +200,8 @@ def import_roster(handle: IO[str], *, now: datetime | None = None) -> RosterRepo
 
     if present_agencies:
         report.deactivated = _retire_leavers(present_agencies, listed)
+    if "certificate" in header:
+        report.errors.extend(_link_certificates(header, parsed_rows, good, report, now))
     report.errors.sort()
     try:
         db.session.flush()
@@ -211,6 +215,19 @@ def import_roster(handle: IO[str], *, now: datetime | None = None) -> RosterRepo
     # The mails are outbox rows of the same transaction: the delivery job sends them, with retries.
     report.activation_sent = len(newcomers)
     return report
+
+
+def _link_certificates(header: list[str], parsed_rows: list[tuple[int, list[str]]], good: list[_RosterRow],
+                       report: RosterReport, now: datetime) -> list[tuple[int, str]]:
+    """Link the ``certificate`` column of the rows applied (see providers/certificates.py)."""
+    from .providers.certificates import link_from_roster
+
+    refused = {line for line, _message in report.errors}
+    at = header.index("certificate")
+    values = {line: values[at].strip() for line, values in parsed_rows if at < len(values)}
+    db.session.flush()  # new people get their ids
+    return link_from_roster([(row.line, row.employee_number, values.get(row.line, "")) for row in good
+                             if row.line not in refused and values.get(row.line)], now=now)
 
 
 def _limited(records: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:

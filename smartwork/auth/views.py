@@ -15,6 +15,7 @@ from . import activation, services
 from .devices import DEVICE_COOKIE
 from .forms import LanguageForm, LoginForm, PasswordChangeForm, ResetRequestForm, SetPasswordForm
 from .models import TokenPurpose
+from .providers import require_password_login
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -25,6 +26,8 @@ def login():
     """Show the sign-in form; on success go to ``next`` if it is a local path."""
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
+    if request.method == "POST":
+        require_password_login()  # PASSWORD_LOGIN_ENABLED off: SSO or certificate only
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")

@@ -36,6 +36,8 @@ def url_values(world) -> dict[str, object]:
         "key": "rollout",
         "fmt": "csv",
         "filename": "css/app.css",
+        "provider": "gov-sso",
+        "identity_id": 1,
     }
 
 

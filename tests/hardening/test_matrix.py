@@ -153,6 +153,15 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "POST api.token_revoke": (302, 302, 404, 404, 404, 404, 404),
     "POST operations.kiosk_start": (302, 403, 403, 303, 404, 403, 303),
     "POST auth.logout": (302, 302, 302, 302, 302, 302, 302),
+    # Sign-in providers (none configured here: 404; signed-in people are sent home first).
+    # tests/auth/test_oidc.py and test_certificates.py check them with providers configured.
+    "GET auth_providers.sso_start": (404, 302, 302, 302, 302, 302, 302),
+    "GET auth_providers.sso_callback": (404, 302, 302, 302, 302, 302, 302),
+    "POST auth_providers.certificate_login": (404, 302, 302, 302, 302, 302, 302),
+    "GET auth_providers.certificate_refused": (404, 404, 404, 404, 404, 404, 404),
+    "GET auth_providers.certificate": (302, 404, 404, 404, 404, 404, 404),
+    "POST auth_providers.certificate": (302, 404, 404, 404, 404, 404, 404),
+    "POST auth_providers.certificate_unlink": (302, 404, 404, 404, 404, 404, 404),
 }
 
 
