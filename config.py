@@ -72,9 +72,7 @@ class Config:
     SIGNIN_PROVIDERS: list[dict] = []
     # False hides the password form and refuses password sign-in (SSO or certificates only).
     PASSWORD_LOGIN_ENABLED = True
-    # Reverse proxies (IPs or CIDRs) whose headers are believed: client-certificate headers count
-    # only when the direct peer is one of these (engineer 15a's middleware records that peer).
-    TRUSTED_PROXIES: list[str] = []
+    # Client-certificate headers count only when the direct peer is one of TRUSTED_PROXIES (below).
     # A started SSO sign-in must come back within this long; its state works once.
     OIDC_STATE_LIFETIME = timedelta(minutes=10)
     # Clock difference tolerated between the SSO provider and us when checking id_token times.

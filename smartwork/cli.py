@@ -104,8 +104,8 @@ def bootstrap_command(admin_email, admin_name, admin_employee_number, admin_agen
                       base_url, now_day) -> None:
     """Production setup: real reference data only (idempotent) and the first administrator's one-time link."""
     from .auth.activation import issue_activation_link
-    from .extensions import db
     from .errors import SmartworkError
+    from .extensions import db
     from .planning.rollout import ensure_default_targets
     from .seed import seed_reference_instant
     from .seed.bootstrap import administrators, bootstrap_reference_data, ensure_first_admin, pending_first_admin

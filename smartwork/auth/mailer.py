@@ -39,7 +39,7 @@ def render_account_mail(user: User, kind: TokenPurpose, link: str) -> tuple[str,
 
 
 def queue_account_mail(user: User, kind: TokenPurpose, link: str, now: datetime | None = None) -> None:
-    """Write the mail of ``link`` to ``user`` in their language (Korean by default) into the outbox; the caller commits."""
+    """Write the mail of ``link`` to ``user``, in their language, into the outbox; the caller commits."""
     with force_locale(user.locale or current_app.config.get("BABEL_DEFAULT_LOCALE", "ko")):
         subject, body = render_account_mail(user, kind, link)
     enqueue(user.email, subject, body, now=now)

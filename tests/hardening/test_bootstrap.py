@@ -16,7 +16,7 @@ from smartwork import create_app
 from smartwork.auth import activation
 from smartwork.auth.models import AccountToken, Agency, Role, TokenPurpose, User, UserStatus
 from smartwork.centers.models import Center, Closure, Operator, Ownership, Region
-from smartwork.errors import Invalid, NotFound
+from smartwork.errors import NotFound
 from smartwork.extensions import db
 from smartwork.planning.models import RolloutTarget
 from smartwork.planning.rollout import DEFAULT_TARGETS

@@ -9,13 +9,11 @@ account it is linked to: linked by its holder while signed in another way, or by
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from ...audit import AuditEventType, record_audit, record_audit_now
 from ...errors import Conflict, NotFound
 from ...extensions import db
+from ...security import is_trusted_proxy
 from ...timeutils import utcnow
 from ..models import User, UserStatus
 from . import Provider, SigninRefused
@@ -59,21 +58,6 @@ class PresentedCertificate:
     def description(self) -> str:
         """Subject and issuer, for people."""
         return f"{self.subject} / {self.issuer}"[:1000]
-
-
-def is_trusted_proxy(peer: str | None, trusted: Iterable[str]) -> bool:
-    """True when ``peer`` (the socket's address) is one of the configured proxies (IPs or CIDRs)."""
-    try:
-        address = ipaddress.ip_address((peer or "").strip())
-    except ValueError:
-        return False
-    for entry in trusted:
-        try:
-            if address in ipaddress.ip_network(str(entry).strip(), strict=False):
-                return True
-        except ValueError:
-            log.warning("TRUSTED_PROXIES: ignoring %r, not an address or network", entry)
-    return False
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:
@@ -123,7 +107,7 @@ def normalise_serial(value: str) -> str:
 
 def presented_certificate(headers: Mapping[str, str], peer: str | None) -> PresentedCertificate | None:
     """The certificate a trusted proxy vouches for, or None when the direct peer is not a trusted proxy."""
-    if not is_trusted_proxy(peer, current_app.config.get("TRUSTED_PROXIES") or ()):
+    if not is_trusted_proxy(peer):
         return None
     return PresentedCertificate(
         verify=_header(headers, HEADER_VERIFY) or "NONE", subject=_header(headers, HEADER_SUBJECT),

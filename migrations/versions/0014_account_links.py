@@ -1,7 +1,7 @@
 """auth: e-mailed account links (activation, reset), known devices, growing lockouts
 
-Revision ID: 0015_account_links
-Revises: 0011_users_email_lower
+Revision ID: 0014_account_links
+Revises: 0013_outbox
 Create Date: 2026-12-06
 
 account_tokens holds the SHA-256 of each single-use activation / password-reset link;
@@ -12,8 +12,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0015_account_links'
-down_revision = '0011_users_email_lower'
+revision = '0014_account_links'
+down_revision = "0013_outbox"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """outbox: every e-mail is a row written with its cause and delivered by the deliver_mail job
 
-Revision ID: 0014_outbox
-Revises: 0011_users_email_lower
+Revision ID: 0013_outbox
+Revises: 0012_center_ready_on
 Create Date: 2026-12-06
 
 Notifications point at their mail (outbox_id) so the job can record when it was sent.
@@ -12,8 +12,8 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_outbox"
-down_revision = "0011_users_email_lower"
+revision = "0013_outbox"
+down_revision = "0012_center_ready_on"
 branch_labels = None
 depends_on = None
 

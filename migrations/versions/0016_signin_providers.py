@@ -1,7 +1,7 @@
 """sign-in providers: external identities (SSO subjects, client certificates) and SSO sign-ins under way
 
-Revision ID: 0017_signin_providers
-Revises: 0011_users_email_lower
+Revision ID: 0016_signin_providers
+Revises: 0014_account_links
 Create Date: 2026-12-06
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0017_signin_providers'
-down_revision = '0011_users_email_lower'
+revision = '0016_signin_providers'
+down_revision = "0014_account_links"
 branch_labels = None
 depends_on = None
 
