@@ -52,9 +52,21 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True,
+                                              env=browser_environment())
         yield chromium
         chromium.close()
+
+
+def browser_environment() -> dict[str, str]:
+    """Chromium's environment: this one, except that under `make test-clock` its monotonic clock moves too.
+
+    The Python processes keep the monotonic clock real (tests/clock/sitecustomize.py says why); Chromium
+    hangs on its own timers that way under libfaketime, and runs with both clocks moved.
+    """
+    environment = dict(os.environ)
+    environment.pop("FAKETIME_DONT_FAKE_MONOTONIC", None)
+    return environment
 
 
 @dataclass

@@ -72,7 +72,7 @@ def test_a_killed_job_process_leaves_nothing_half_done(app, database_urls, engin
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, database_urls[engine_name]],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))},
     )
     try:
         line = child.stdout.readline()
