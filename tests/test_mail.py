@@ -232,8 +232,8 @@ def test_the_console_backend_prints_readable_text(app, capsys):
 
 
 def test_external_urls_come_from_the_configuration(app):
-    app.config.update(BASE_URL="https://smartwork.example.go.kr/app")
+    app.config.update(PUBLIC_BASE_URL="https://smartwork.example.go.kr/app")
     assert mail.external_url("bookings.mine", _anchor="booking-3") == \
         "https://smartwork.example.go.kr/app/bookings/mine#booking-3"
-    app.config.update(BASE_URL=None, SERVER_NAME="sw.example.go.kr", PREFERRED_URL_SCHEME="https")
+    app.config.update(PUBLIC_BASE_URL=None, SERVER_NAME="sw.example.go.kr", PREFERRED_URL_SCHEME="https")
     assert mail.external_url("bookings.mine") == "https://sw.example.go.kr/bookings/mine"

@@ -24,6 +24,6 @@ def smtp(app):
     """A real SMTP server on 127.0.0.1; the app under test sends its mail there."""
     from tests.auth.mailbox import smtp_server
 
-    with smtp_server() as mailbox:
+    with smtp_server(app) as mailbox:
         app.config.update(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=mailbox.port)
         yield mailbox

@@ -22,17 +22,38 @@ def free_port() -> int:
 
 
 class Mailbox:
-    """An aiosmtpd handler keeping every message it receives."""
+    """An aiosmtpd handler keeping every message it receives.
 
-    def __init__(self) -> None:
+    Mail leaves the app through the outbox: ``wait_for`` first runs the delivery job's service (as the
+    scheduler would, a minute later) for the app it was given, then waits for the messages to arrive.
+    """
+
+    def __init__(self, app=None) -> None:
         self.messages: list[EmailMessage] = []
         self.port = 0
+        self.app = app
+
+    def deliver(self) -> None:
+        """Send what the outbox holds to this server, as the ``deliver_mail`` job does."""
+        if self.app is None:
+            return
+        from flask import current_app, has_app_context
+
+        from smartwork.extensions import db
+        from smartwork.mail import deliver_due
+
+        if has_app_context() and current_app._get_current_object() is self.app:
+            db.session.commit()  # the test's own transaction ends first (SQLite's write lock)
+        with self.app.app_context():
+            deliver_due()
+            db.session.remove()
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
         self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[EmailMessage]:
+        self.deliver()
         deadline = clock.monotonic() + timeout
         while len(self.messages) < count and clock.monotonic() < deadline:
             clock.sleep(0.02)
@@ -55,9 +76,9 @@ def link_in(message: EmailMessage) -> tuple[str, str, str]:
 
 
 @contextmanager
-def smtp_server():
-    """Start a collecting SMTP server; yields the Mailbox (its ``port`` set)."""
-    mailbox = Mailbox()
+def smtp_server(app=None):
+    """Start a collecting SMTP server; yields the Mailbox (its ``port`` set; ``app``'s outbox is delivered to it)."""
+    mailbox = Mailbox(app)
     mailbox.port = free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port)
     controller.start()

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from flask import current_app
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -183,11 +184,14 @@ def test_a_valid_certificate_from_the_roster_signs_in(gateway):
     agency, region = f.agency(code="MOIS-T"), f.region(code="11110")
     db.session.commit()
     serial = gateway.pki.certs["kim"].serial
+    current_app.config["PUBLIC_BASE_URL"] = "https://smartwork.test"  # the activation mail's link
     report = roster.import_roster(io.StringIO(
         f"{ROSTER_HEADER}R-0001,김철수,kim.roster@korea.kr,{agency.code},{region.code},active,{serial.lower()}\n"),
         now=T0)
     assert (report.created, report.errors) == (1, [])
-    user_id = db.session.scalar(select(User.id).where(User.employee_number == "R-0001"))
+    user = db.session.scalar(select(User).where(User.employee_number == "R-0001"))
+    assert user.status == UserStatus.PENDING  # imported people activate by mail (tests/auth/test_activation.py)
+    user.status, user_id = UserStatus.ACTIVE, user.id  # as after activation: the roster's certificate is bound
     db.session.commit()
     browser = gateway.browser("kim")
     response = certificate_sign_in(browser, gateway.url)
@@ -200,7 +204,7 @@ def test_a_valid_certificate_from_the_roster_signs_in(gateway):
     # nginx escapes the Hangul of the DN as bytes (\\EA\\B9...); the app reads it back as text.
     assert "CN=김철수 001" in event["details"]["subject"] and "O=Test Agency" in event["details"]["subject"]
     assert event["details"]["serial"] == normalise_serial(gateway.pki.certs["kim"].serial)
-    assert event["ip"] == PROXY_ADDRESS
+    assert event["ip"] == "127.0.0.1"  # the client behind nginx, from the trusted proxy's X-Forwarded-For
 
 
 def test_a_certificate_is_linked_after_a_password_sign_in_then_signs_in_alone(gateway):

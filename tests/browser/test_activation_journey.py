@@ -39,6 +39,7 @@ def first_day(browser, tmp_path_factory):
             "SERVER_NAME": None, "RATELIMIT_ENABLED": False, "MAIL_BACKEND": "smtp",
             "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": mailbox.port,
         })
+        mailbox.app = app  # the outbox is delivered when the test reads the mailbox
         with app.app_context():
             import smartwork.models  # noqa: F401
 

@@ -38,6 +38,7 @@ def url_values(world) -> dict[str, object]:
         "filename": "css/app.css",
         "provider": "gov-sso",
         "identity_id": 1,
+        "message_id": 999_999,  # no such outbox message: the admin's retry answers 404
     }
 
 
