@@ -39,6 +39,10 @@ class AuditEventType(enum.StrEnum):
     EXPORT = "export"
     TOKEN_CREATED = "token_created"
     TOKEN_REVOKED = "token_revoked"
+    ROSTER_IMPORT = "roster_import"
+    ACCOUNT_STATUS = "account_status"
+    AGENCY_CHANGE = "agency_change"
+    OPERATOR_CHANGE = "operator_change"
 
 
 EVENT_LABELS = {
@@ -53,6 +57,10 @@ EVENT_LABELS = {
     AuditEventType.EXPORT: _l("Export"),
     AuditEventType.TOKEN_CREATED: _l("API token created"),
     AuditEventType.TOKEN_REVOKED: _l("API token revoked"),
+    AuditEventType.ROSTER_IMPORT: _l("Roster import"),
+    AuditEventType.ACCOUNT_STATUS: _l("Account status change"),
+    AuditEventType.AGENCY_CHANGE: _l("Agency change"),
+    AuditEventType.OPERATOR_CHANGE: _l("Operator change"),
 }
 
 

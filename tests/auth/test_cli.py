@@ -89,9 +89,10 @@ def test_users_import_reports_counts_and_bad_lines(app, session, mois, tmp_path)
     assert result.exit_code == 1  # some rows were refused
     assert "line 3:" in result.stderr and "bad-email" in result.stderr
     assert "line 4:" in result.stderr and "sleeping" in result.stderr
-    assert len(result.stdout.strip().splitlines()) == 5
+    assert len(result.stdout.strip().splitlines()) == 6
     assert user_by_number(session, "M100").password_hash is None
-    assert user_by_number(session, "M001").status == UserStatus.RETIRED
+    # MOIS was not declared complete (--complete MOIS): nobody is retired.
+    assert user_by_number(session, "M001").status == UserStatus.ACTIVE
 
 
 def test_users_import_twice_reports_everything_unchanged(app, session, mois, tmp_path):
@@ -103,7 +104,7 @@ def test_users_import_twice_reports_everything_unchanged(app, session, mois, tmp
     assert first.exit_code == second.exit_code == 0
     assert first.stdout != second.stdout
     counts = [int(line.rsplit(" ", 1)[-1]) for line in second.stdout.strip().splitlines()]
-    assert counts == [0, 0, 0, 2, 0]  # created, updated, deactivated, unchanged, errors
+    assert counts == [0, 0, 0, 0, 2, 0]  # created, updated, moved, deactivated, unchanged, errors
 
 
 def test_users_import_explains_a_file_that_is_not_utf8(app, session, mois, tmp_path):
