@@ -128,9 +128,9 @@ def init_api(app: Flask) -> Api:
     })
     # No OPENAPI_URL_PREFIX: the spec and the reference page are served by views.py, locally.
     api = Api(app)
-    from . import bookings, centers, me, operations, planning
+    from . import admin, bookings, centers, me, operations, planning
 
-    for module in (centers, bookings, me, operations, planning):
+    for module in (centers, bookings, me, operations, planning, admin):
         for blueprint in module.blueprints:
             api.register_blueprint(blueprint)
     app.extensions["smartwork_api"] = api
