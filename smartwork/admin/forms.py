@@ -91,7 +91,7 @@ class CenterAssignForm(FlaskForm):
 class ConfirmForm(FlaskForm):
     """A button that changes something: the hidden field proves the form was sent on purpose."""
 
-    confirm = HiddenField(validators=[DataRequired()], default="1")
+    confirm = HiddenField(validators=[DataRequired()])
 
 
 # --- agencies, operators, contracts -----------------------------------------------------------

@@ -141,7 +141,7 @@ def _user_page(user: User, status: int = 200, **forms):
     forms.setdefault("role_form", RoleForm(formdata=None))
     forms.setdefault("status_form", StatusForm(formdata=None))
     forms.setdefault("center_form", CenterAssignForm(formdata=None))
-    forms.setdefault("resend_form", ConfirmForm(formdata=None))
+    forms.setdefault("resend_form", ConfirmForm(formdata=None, confirm="1"))
     return render_template(
         "admin/user.html", user=user, centers=services.managed_centers_of(user),
         bookings=services.user_bookings(user), sign_ins=services.sign_in_history(user), **forms,
