@@ -23,6 +23,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("suspended_until")
-        batch.drop_column("suspended_reason")
+    # Plain DROP COLUMN (SQLite 3.35+): a batch copy of users would lose the lower(email) expression index.
+    op.drop_column("users", "suspended_until")
+    op.drop_column("users", "suspended_reason")
