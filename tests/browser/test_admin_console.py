@@ -1,13 +1,13 @@
 """The admin console in a real browser: Korean and English, 390 px and desktop, axe-clean, no sideways scroll.
 
-Reuses the browser fixtures (one Chromium, one live server with CSRF on) of tests/browser.
+Lives beside the other journeys: it must share their session fixtures (one Chromium per run; a
+second sync Playwright in the same thread is refused).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import browser, journey_context, live_server  # noqa: F401 (fixtures)
 from tests.browser.test_journeys import Journey
 
 pytestmark = pytest.mark.browser
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 HEADER = "employee_number,name,email,agency_code,home_region_code,status\n"
 
 
-def test_admin_console_journey(journey_context, live_server, tmp_path):  # noqa: F811
+def test_admin_console_journey(journey_context, live_server, tmp_path):
     context, lang, viewport = journey_context
     journey = Journey(context, live_server, "admin", lang, viewport)
     page = journey.page
