@@ -7,6 +7,7 @@ from sqlalchemy import select
 from smartwork.api import tokens
 from smartwork.audit import AuditEvent, AuditEventType
 from smartwork.auth.models import Role, User, UserStatus
+from smartwork.extensions import db
 from tests import factories as f
 
 HEADER = "employee_number,name,email,agency_code,home_region_code,status\n"
@@ -93,3 +94,49 @@ def test_an_admin_session_reaches_every_agency(app, session, org, client):
     response = client.get("/api/v1/admin/users/F001")
     assert response.status_code == 200 and response.json["agency_code"] == "MOEF"
     assert org["admin"].has_role(Role.ADMIN)
+
+
+def test_schemathesis_finds_no_server_error_on_the_admin_endpoints(app, session, org):
+    """Generated (hostile) input against the admin operations, as an agency's HR token: no 500, no spec break."""
+    import schemathesis
+    from hypothesis import HealthCheck, Phase, given, settings
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+    headers = bearer(org["admin"], ["agency:manage"])
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [operation for operation in operations if operation.path.startswith("/api/v1/admin/")]
+    assert len(operations) == 4
+    failures: list[str] = []
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=25, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
+                  suppress_health_check=list(HealthCheck))
+        def run(case):
+            case.call_and_validate(headers=headers, checks=checks)
+
+        try:
+            run()
+        except Exception as error:  # collect every operation's failure, then report them together
+            failures.append(f"{operation.method.upper()} {operation.path}: {error}")
+        finally:
+            db.session.rollback()
+    csv_text = HEADER + MOIS_ROWS.replace("A001,관리자,admin@mois.go.kr", f"A001,관리자,{org['admin'].email}")
+    explicit = [
+        ("/api/v1/admin/roster/preview", "POST", {"body": {"csv": csv_text, "complete_agencies": ["MOIS"]}}, 200),
+        ("/api/v1/admin/users/{employee_number}", "GET", {"path_parameters": {"employee_number": "M001"}}, 200),
+        ("/api/v1/admin/users/{employee_number}/status", "POST",
+         {"path_parameters": {"employee_number": "M002"}, "body": {"status": "retired"}}, 200),
+        ("/api/v1/admin/roster/import", "POST", {"body": {"csv": csv_text}}, 200),
+    ]
+    for path, method, data, status in explicit:
+        response = schema[path][method].Case(**data).call_and_validate(headers=headers, checks=checks)
+        assert response.status_code == status, (path, response.text)
+    assert not failures, "\n\n".join(failures)

@@ -136,3 +136,17 @@ def test_roster_upload_of_a_non_utf8_file_explains_on_the_preview(app, session, 
                            content_type="multipart/form-data")
     assert response.status_code == 200 and "UTF-8" in response.text
     assert client.post("/admin/roster", data={}).status_code == 422
+
+
+def test_another_admin_cannot_apply_my_upload(app, session, org, client):
+    signed_in(client, org["admin"])
+    preview = _upload(client, HEADER + "M009,한별,han@mois.go.kr,MOIS,11110,pending\n")
+    upload, fingerprint = _hidden(preview.text, "upload"), _hidden(preview.text, "fingerprint")
+    second = f.user(roles=(Role.ADMIN,), agency_obj=org["moef"])
+    session.commit()
+    other = signed_in(app.test_client(), second)
+    for forged in (upload, "../../etc/passwd", f"{second.id}-{upload.split('-', 1)[1]}"):
+        response = other.post("/admin/roster/review", data={"upload": forged, "fingerprint": fingerprint,
+                                                            "action": "apply"})
+        assert response.status_code == 404, forged
+    assert session.scalar(select(User).where(User.employee_number == "M009")) is None
