@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, delete, func, or_, select, update
 
 from ..audit import AuditEvent, AuditEventType, record_audit
 from ..auth.models import Agency, Role, RoleAssignment, User, UserStatus
@@ -265,6 +265,35 @@ def change_status(actor: User, user: User, status: UserStatus, *, reason: str = 
                  details={"before": before, "after": after})
     db.session.commit()
     return True
+
+
+def end_due_suspensions(now: datetime | None = None) -> int:
+    """Reactivate accounts whose suspension reached its end; returns how many (the scheduler runs it).
+
+    Idempotent: each account is claimed with a conditional UPDATE on its status and end, so a rerun
+    or a second scheduler never reactivates twice, and a suspension changed meanwhile is left alone.
+    """
+    now = now or utcnow()
+    due = db.session.execute(
+        select(User.id, User.email, User.suspended_reason, User.suspended_until)
+        .where(User.status == UserStatus.SUSPENDED, User.suspended_until.is_not(None), User.suspended_until <= now)
+    ).all()
+    ended = 0
+    for user_id, email, reason, until in due:
+        claimed = db.session.execute(
+            update(User).where(User.id == user_id, User.status == UserStatus.SUSPENDED,
+                               User.suspended_until == until)
+            .values(status=UserStatus.ACTIVE, suspended_reason=None, suspended_until=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed:
+            ended += 1
+            record_audit(AuditEventType.ACCOUNT_STATUS, actor_label="scheduler", target=email, now=now, details={
+                "before": {"status": "suspended", "reason": reason, "until": _iso(until)},
+                "after": {"status": "active", "reason": None, "until": None}, "by": "end_suspensions",
+            })
+    db.session.commit()
+    return ended
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -252,3 +252,21 @@ def test_contracts_produce_contract_change_events_with_before_and_after(app, ses
                                    starts_on=date(2026, 2, 1), ends_on=date(2026, 1, 1))
     assert [row.centers for row in org_services.list_contracts("MOIS")] == [1]
     assert [c.code for c in org_services.covered_centers(contract)] == ["pangyo"]
+
+
+def test_suspensions_end_by_themselves_once_and_only_when_due(app, session, org):
+    from smartwork.jobs.services import run_job
+
+    admin, staff, other = org["admin"], org["staff"], org["other"]
+    services.change_status(admin, staff, UserStatus.SUSPENDED, reason="징계", until=T0 + timedelta(days=1), now=T0)
+    services.change_status(admin, other, UserStatus.SUSPENDED, reason="무기한", now=T0)  # no end
+    assert services.end_due_suspensions(now=T0 + timedelta(hours=23)) == 0
+    assert run_job("end_suspensions", now=T0 + timedelta(days=1)).rows_touched == 1
+    assert services.end_due_suspensions(now=T0 + timedelta(days=2)) == 0  # already done
+    session.expire_all()
+    back = session.get(User, staff.id)
+    assert back.status == UserStatus.ACTIVE and back.suspended_reason is None
+    assert session.get(User, other.id).status == UserStatus.SUSPENDED
+    last = events(session, AuditEventType.ACCOUNT_STATUS)[-1]
+    assert last.actor_label == "scheduler" and last.details["after"]["status"] == "active"
+    assert last.at == T0 + timedelta(days=1)
