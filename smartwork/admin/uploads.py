@@ -17,6 +17,8 @@ from ..errors import Invalid, NotFound
 
 UPLOAD_ID = re.compile(r"(\d{1,12})-([A-Za-z0-9_-]{20,64})")
 MAX_AGE_SECONDS = 24 * 3600
+# UTF-8 needs at most 4 bytes a character: anything larger is refused before it is written.
+MAX_BYTES = 4 * ROSTER_MAX_CHARS
 
 
 def _directory() -> Path:
@@ -27,8 +29,7 @@ def _directory() -> Path:
 
 def store_upload(owner_id: int, data: bytes) -> str:
     """Keep an uploaded roster for its owner; returns the id the review form carries."""
-    # UTF-8 needs at most 4 bytes a character: anything larger is refused before it is written.
-    if len(data) > 4 * ROSTER_MAX_CHARS:
+    if len(data) > MAX_BYTES:
         raise Invalid(_("The roster is larger than %(mb)d MB; split it by agency.", mb=ROSTER_MAX_CHARS // 2**20),
                       field="roster", rule="roster_too_large")
     directory = _directory()

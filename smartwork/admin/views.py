@@ -335,7 +335,8 @@ def roster():
     if not form.validate_on_submit():
         return render_template("admin/roster.html", form=form), 422
     try:
-        upload_id = uploads.store_upload(current_user.id, form.roster.data.read())
+        # Read one byte past the limit at most: a huge upload is refused without holding it all.
+        upload_id = uploads.store_upload(current_user.id, form.roster.data.read(uploads.MAX_BYTES + 1))
     except SmartworkError as error:
         _put_error(form, error)
         return render_template("admin/roster.html", form=form), error.status

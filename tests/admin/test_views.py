@@ -150,3 +150,14 @@ def test_another_admin_cannot_apply_my_upload(app, session, org, client):
                                                             "action": "apply"})
         assert response.status_code == 404, forged
     assert session.scalar(select(User).where(User.employee_number == "M009")) is None
+
+
+def test_an_oversized_upload_is_refused_before_it_is_stored(app, session, org, client, monkeypatch):
+    from smartwork.admin import uploads
+
+    monkeypatch.setattr(uploads, "MAX_BYTES", 64)
+    signed_in(client, org["admin"])
+    response = _upload(client, HEADER + "M009,한별,han@mois.go.kr,MOIS,11110,pending\n" * 3)
+    assert response.status_code == 422
+    stored = list((uploads._directory()).glob("*.csv"))
+    assert stored == []
