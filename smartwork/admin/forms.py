@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..audit import EVENT_LABELS
@@ -127,6 +127,8 @@ class ContractForm(FlaskForm):
     hourly_rate_krw = IntegerField(_l("Hourly rate (KRW)"), validators=[InputRequired(), NumberRange(min=0)])
     starts_on = DateField(_l("First day"), validators=[DataRequired()])
     ends_on = DateField(_l("Last day (optional)"), validators=[Optional()])
+    centers = TextAreaField(_l("Center codes it is limited to (blank: every center of the operator)"),
+                            validators=[Optional(), Length(max=20_000)])
 
     def validate_ends_on(self, field) -> None:
         if field.data and self.starts_on.data and field.data < self.starts_on.data:

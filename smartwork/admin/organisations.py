@@ -167,7 +167,8 @@ def list_contracts(agency_code: str | None = None) -> list[ContractRow]:
         query = query.where(Agency.code == agency_code)
     rows = db.session.execute(query.order_by(Agency.code, Operator.code, Contract.starts_on)).all()
     counts = covered_center_counts({operator.id for _c, _a, operator in rows})
-    return [ContractRow(contract, agency, operator, counts.get(operator.id, 0)) for contract, agency, operator in rows]
+    return [ContractRow(contract, agency, operator, len(contract.centers) or counts.get(operator.id, 0))
+            for contract, agency, operator in rows]
 
 
 def covered_center_counts(operator_ids: set[int]) -> dict[int, int]:
@@ -181,24 +182,47 @@ def covered_center_counts(operator_ids: set[int]) -> dict[int, int]:
 
 
 def covered_centers(contract: Contract) -> list[Center]:
-    """The centers a contract covers: every center of its operator."""
+    """The centers a contract covers: those it lists, or every center of its operator."""
+    if contract.centers:
+        return list(contract.centers)
     return list(db.session.scalars(select(Center).where(Center.operator_id == contract.operator_id)
-                                   .order_by(Center.name_ko)))
+                                   .order_by(Center.code)))
 
 
 def _contract_facts(contract: Contract, agency_code: str, operator_code: str) -> dict:
     return {"agency": agency_code, "operator": operator_code, "hourly_rate_krw": int(contract.hourly_rate_krw),
             "starts_on": contract.starts_on.isoformat(),
-            "ends_on": contract.ends_on.isoformat() if contract.ends_on else None}
+            "ends_on": contract.ends_on.isoformat() if contract.ends_on else None,
+            "centers": sorted(center.code for center in contract.centers)}
+
+
+def parse_center_codes(text: str | None) -> list[str]:
+    """Center codes typed one per line or separated by commas or spaces, without repeats."""
+    return list(dict.fromkeys(code for code in re.split(r"[\s,]+", text or "") if code))
+
+
+def _contract_centers(operator: Operator, codes: list[str]) -> list[Center]:
+    """The listed centers, each one of ``operator``'s, or Invalid naming the first that is not."""
+    if len(codes) > 500:
+        raise Invalid(_("List at most %(max)d centers.", max=500), field="centers", rule="too_many_centers")
+    found = {center.code: center for center in db.session.scalars(select(Center).where(Center.code.in_(codes)))} \
+        if codes else {}
+    for code in codes:
+        center = found.get(code)
+        if center is None or center.operator_id != operator.id:
+            raise Invalid(_("%(code)s is not a center of this operator.", code=code[:40]), field="centers",
+                          rule="center_not_of_operator")
+    return [found[code] for code in codes]
 
 
 def save_contract(actor: User, contract: Contract | None, *, agency: Agency, operator: Operator,
                   hourly_rate_krw: Decimal | int, starts_on: date, ends_on: date | None,
-                  now: datetime | None = None) -> Contract:
+                  center_codes: list[str] | None = None, now: datetime | None = None) -> Contract:
     """Create a contract (``contract`` None) or edit one; audited as a contract change with before and after.
 
-    A contract covers every center of a private operator from ``starts_on`` to ``ends_on`` (inclusive,
-    open-ended when None); two contracts of one agency with one operator may not overlap.
+    A contract covers the listed centers of a private operator, or all of them when ``center_codes``
+    is empty, from ``starts_on`` to ``ends_on`` (inclusive, open-ended when None); two contracts of
+    one agency with one operator may not overlap.
     """
     now = now or utcnow()
     if operator.ownership != Ownership.PRIVATE:
@@ -210,6 +234,7 @@ def save_contract(actor: User, contract: Contract | None, *, agency: Agency, ope
                       rule="bad_rate")
     if ends_on is not None and ends_on < starts_on:
         raise Invalid(_("The end date must not be before the start date."), field="ends_on", rule="dates_order")
+    centers = _contract_centers(operator, list(center_codes or []))
     others = db.session.scalars(
         select(Contract).where(Contract.agency_id == agency.id, Contract.operator_id == operator.id)
         .with_for_update()
@@ -228,9 +253,10 @@ def save_contract(actor: User, contract: Contract | None, *, agency: Agency, ope
         before = _contract_facts(contract, old_agency.code, old_operator.code)
         contract.agency_id, contract.operator_id = agency.id, operator.id
         contract.hourly_rate_krw, contract.starts_on, contract.ends_on = rate, starts_on, ends_on
+        contract.centers = centers
     else:
         contract = Contract(agency_id=agency.id, operator_id=operator.id, hourly_rate_krw=rate,
-                            starts_on=starts_on, ends_on=ends_on)
+                            starts_on=starts_on, ends_on=ends_on, centers=centers)
         db.session.add(contract)
     after = _contract_facts(contract, agency.code, operator.code)
     if before != after:

@@ -305,6 +305,7 @@ def contract_new(contract_id: int | None = None):
     if contract is not None and request.method == "GET":
         form.agency.data = db.session.get(Agency, contract.agency_id).code
         form.operator.data = db.session.get(Operator, contract.operator_id).code
+        form.centers.data = "\n".join(center.code for center in contract.centers)
     page = {"form": form, "title": _("Contract"), "covered": covered}
     if request.method == "POST":
         if form.validate_on_submit():
@@ -312,7 +313,7 @@ def contract_new(contract_id: int | None = None):
                 org.save_contract(_me(), contract, agency=org.get_agency(form.agency.data),
                                   operator=org.get_operator(form.operator.data),
                                   hourly_rate_krw=form.hourly_rate_krw.data, starts_on=form.starts_on.data,
-                                  ends_on=form.ends_on.data)
+                                  ends_on=form.ends_on.data, center_codes=org.parse_center_codes(form.centers.data))
             except SmartworkError as error:
                 _put_error(form, error)
                 return render_template("admin/edit.html", **page), error.status

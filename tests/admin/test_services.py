@@ -232,7 +232,7 @@ def test_contracts_produce_contract_change_events_with_before_and_after(app, ses
     created, edited = events(session, AuditEventType.CONTRACT_CHANGE)
     assert created.details["before"] is None and created.details["after"] == {
         "agency": "MOIS", "operator": "kt", "hourly_rate_krw": 5000, "starts_on": "2026-01-01",
-        "ends_on": "2026-12-31"}
+        "ends_on": "2026-12-31", "centers": []}
     assert edited.details["before"]["hourly_rate_krw"] == 5000
     assert edited.details["after"]["hourly_rate_krw"] == 5500 and edited.details["after"]["ends_on"] is None
     assert edited.target == f"contract {contract.id}"
@@ -270,3 +270,40 @@ def test_suspensions_end_by_themselves_once_and_only_when_due(app, session, org)
     last = events(session, AuditEventType.ACCOUNT_STATUS)[-1]
     assert last.actor_label == "scheduler" and last.details["after"]["status"] == "active"
     assert last.at == T0 + timedelta(days=1)
+
+
+def test_a_contract_limited_to_some_centers_reaches_only_them(app, session, org):
+    from datetime import time
+
+    from smartwork.bookings.policies import has_contract
+    from smartwork.bookings.search import _eligible_centers
+    from smartwork.centers.models import SpaceKind
+    from smartwork.planning.billing import _contract_for
+
+    private, admin, staff = org["private"], org["admin"], org["staff"]
+    listed = f.center(code="listed", ownership=Ownership.PRIVATE, operator_obj=private, spaces={SpaceKind.DESK: 1})
+    unlisted = f.center(code="unlisted", ownership=Ownership.PRIVATE, operator_obj=private,
+                        spaces={SpaceKind.DESK: 1})
+    f.center(code="elsewhere", ownership=Ownership.PRIVATE)  # another operator's
+    session.commit()
+    monday = date(2026, 3, 2)
+    contract = org_services.save_contract(admin, None, agency=org["mois"], operator=private, hourly_rate_krw=5000,
+                                          starts_on=date(2026, 1, 1), ends_on=None, center_codes=["listed"], now=T0)
+    assert has_contract(staff, listed, monday) and not has_contract(staff, unlisted, monday)
+    eligible = {row[0] for row in _eligible_centers(monday, time(9), time(10), SpaceKind.DESK, staff, None)}
+    assert listed.id in eligible and unlisted.id not in eligible
+    assert _contract_for([contract], monday, listed.id) is contract
+    assert _contract_for([contract], monday, unlisted.id) is None  # not billed at the contract's rate
+    assert [c.code for c in org_services.covered_centers(contract)] == ["listed"]
+    with pytest.raises(Invalid) as refused:
+        org_services.save_contract(admin, contract, agency=org["mois"], operator=private, hourly_rate_krw=5000,
+                                   starts_on=date(2026, 1, 1), ends_on=None, center_codes=["elsewhere"])
+    assert refused.value.field == "centers" and "elsewhere" in refused.value.message
+    session.rollback()
+    org_services.save_contract(admin, contract, agency=org["mois"], operator=private, hourly_rate_krw=5000,
+                               starts_on=date(2026, 1, 1), ends_on=None, center_codes=[], now=T0)
+    assert has_contract(staff, unlisted, monday)  # no list: every center of the operator
+    created, widened = events(session, AuditEventType.CONTRACT_CHANGE)
+    assert created.details["after"]["centers"] == ["listed"]
+    assert widened.details["before"]["centers"] == ["listed"] and widened.details["after"]["centers"] == []
+    assert org_services.parse_center_codes("a, b\nb  c") == ["a", "b", "c"]
