@@ -25,7 +25,7 @@ from ..audit import AuditEventType, record_audit
 from ..errors import Conflict, Invalid, PermissionDenied
 from ..extensions import db
 from ..timeutils import utcnow
-from .models import Agency, User, UserStatus
+from .models import Agency, Role, RoleAssignment, User, UserStatus
 from .services import REGIONS, clean_email, clean_employee_number, clean_name, rotate
 
 ROSTER_COLUMNS = ("employee_number", "name", "email", "agency_code", "home_region_code", "status")
@@ -353,6 +353,7 @@ def import_roster(
                          agencies=", ".join(refused)),
                        field="confirm_large_retirement", rule="retirement_over_limit", allowed=refused)
 
+    _keep_an_admin(plan)
     for row, user in plan.rows:
         if user is None:
             db.session.add(User(
@@ -383,6 +384,23 @@ def import_roster(
         raise Conflict(_("The roster conflicts with a change made meanwhile; run the import again."),
                        rule="roster_conflict") from None
     return report
+
+
+def _keep_an_admin(plan: _Plan) -> None:
+    """Refuse a roster that would retire or suspend every active administrator (nobody could fix it).
+
+    The admins are read under a row lock (PostgreSQL), as the admin console's last-admin rule does.
+    """
+    admins = set(db.session.scalars(
+        select(RoleAssignment.user_id).join(User, User.id == RoleAssignment.user_id)
+        .where(RoleAssignment.role == Role.ADMIN, User.status == UserStatus.ACTIVE).with_for_update()
+    ))
+    leaving = {user.id for user in plan.leavers}
+    leaving |= {user.id for row, user in plan.rows if user is not None and row.status != UserStatus.ACTIVE}
+    if admins and admins <= leaving:
+        db.session.rollback()
+        raise Conflict(_("This roster would leave no active administrator; keep at least one."),
+                       rule="last_admin")
 
 
 def _complete_agency_ids(codes: Iterable[str], agencies: dict[str, int], rows_per_agency: dict[int, int],

@@ -381,3 +381,22 @@ def test_users_import_dry_run_prints_the_preview_and_changes_nothing(app, sessio
     done = cli.invoke(args=["users", "import", str(path), "--complete", "MOEF", "--confirm-large-retirement"])
     assert done.exit_code == 0 and "retired F005" in done.stdout
     assert users(session)["F005"].status == UserStatus.RETIRED
+
+
+def test_a_roster_cannot_retire_or_suspend_the_last_active_administrator(app, session, world):
+    from smartwork.auth.models import Role, RoleAssignment
+
+    people = users(session)
+    session.add(RoleAssignment(user_id=people["M003"].id, role=Role.ADMIN))
+    session.commit()
+    suspended = MOIS_ROSTER.replace("park@mois.go.kr,MOIS,11110,active", "park@mois.go.kr,MOIS,11110,suspended")
+    for text, complete in ((MOIS_ROSTER.replace("M003,박서준,park@mois.go.kr,MOIS,11110,active\n", ""), ["MOIS"]),
+                           (suspended, [])):
+        with pytest.raises(Conflict) as refused:
+            run(text, complete_agencies=complete)
+        assert refused.value.rule == "last_admin"
+    assert users(session)["M003"].status == UserStatus.ACTIVE and audit_events(session) == []
+    # With another active admin elsewhere, the same roster goes through.
+    session.add(RoleAssignment(user_id=users(session)["F001"].id, role=Role.ADMIN))
+    session.commit()
+    assert run(suspended, complete_agencies=[]).updated == 1
