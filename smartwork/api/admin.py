@@ -16,7 +16,7 @@ from ..auth import roster
 from ..auth.models import Role, User, UserStatus
 from .core import current_token, make_blueprint, me, requires, safe_code
 from .models import Scope
-from .schemas import Input, Instant, Output
+from .schemas import Input, Instant, Output, PageArgs, page_of
 
 blp = make_blueprint("api_admin", "/admin", "For agency HR systems and administrators: roster and account status.")
 blueprints = (blp,)
@@ -94,6 +94,15 @@ class UserStatusOut(Output):
     roles = ma.fields.List(ma.fields.String(), required=True)
 
 
+UserStatusPage = page_of(UserStatusOut, "UserStatusPage")
+
+
+class UserListArgs(PageArgs):
+    q = ma.fields.String(load_default=None, validate=ma.validate.Length(max=254),
+                         metadata={"description": "Part of a name or e-mail, or an exact employee number."})
+    status = ma.fields.Enum(UserStatus, by_value=True, load_default=None)
+
+
 class StatusIn(Input):
     status = ma.fields.Enum(UserStatus, by_value=True, required=True)
     reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
@@ -143,6 +152,18 @@ def roster_import(args):
         source="api",
     )
     return _report(report)
+
+
+@blp.route("/users")
+@requires(Scope.AGENCY_MANAGE, Role.ADMIN)
+@blp.arguments(UserListArgs, location="query")
+@blp.response(200, UserStatusPage)
+def user_list(args):
+    """The accounts (of the token's agency), by name, filtered by text and status."""
+    criteria = admin_services.UserFilter(text=args["q"], status=args["status"], agency_id=_agency_limit())
+    found = admin_services.search_users(criteria, args["page"], args["per_page"])
+    return {"items": [_status(user) for user in found.items], "page": args["page"], "per_page": args["per_page"],
+            "next_page": args["page"] + 1 if found.has_next else None}
 
 
 @blp.route("/users/<employee_number>")

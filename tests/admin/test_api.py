@@ -89,6 +89,19 @@ def test_user_status_read_and_change(app, session, org, client):
     assert unknown.status_code == 422
 
 
+def test_the_user_list_is_paged_and_confined_to_the_tokens_agency(app, session, org, client):
+    headers = bearer(org["admin"], ["agency:manage"])
+    first = client.get("/api/v1/admin/users?per_page=2", headers=headers).json
+    second = client.get("/api/v1/admin/users?per_page=2&page=2", headers=headers).json
+    numbers = [u["employee_number"] for u in first["items"] + second["items"]]
+    assert sorted(numbers) == ["A001", "M001", "M002"] and first["next_page"] == 2 and second["next_page"] is None
+    suspended = client.get("/api/v1/admin/users?status=suspended", headers=headers).json
+    assert suspended["items"] == []
+    assert client.get("/api/v1/admin/users?q=choi", headers=headers).json["items"] == []  # MOEF's
+    f.login(client, org["admin"])
+    assert [u["employee_number"] for u in client.get("/api/v1/admin/users?q=choi").json["items"]] == ["F001"]
+
+
 def test_an_admin_session_reaches_every_agency(app, session, org, client):
     f.login(client, org["admin"])
     response = client.get("/api/v1/admin/users/F001")
@@ -112,7 +125,7 @@ def test_schemathesis_finds_no_server_error_on_the_admin_endpoints(app, session,
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     operations = [operation for operation in operations if operation.path.startswith("/api/v1/admin/")]
-    assert len(operations) == 4
+    assert len(operations) == 5
     failures: list[str] = []
     for operation in operations:
 
@@ -132,6 +145,7 @@ def test_schemathesis_finds_no_server_error_on_the_admin_endpoints(app, session,
     explicit = [
         ("/api/v1/admin/roster/preview", "POST", {"body": {"csv": csv_text, "complete_agencies": ["MOIS"]}}, 200),
         ("/api/v1/admin/users/{employee_number}", "GET", {"path_parameters": {"employee_number": "M001"}}, 200),
+        ("/api/v1/admin/users", "GET", {"query": {"q": "김", "per_page": 1}}, 200),
         ("/api/v1/admin/users/{employee_number}/status", "POST",
          {"path_parameters": {"employee_number": "M002"}, "body": {"status": "retired"}}, 200),
         ("/api/v1/admin/roster/import", "POST", {"body": {"csv": csv_text}}, 200),

@@ -39,6 +39,7 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "GET admin.contract_new": (302, 403, 403, 403, 403, 403, 200),
     "GET admin.contract_edit": (302, 403, 403, 403, 403, 403, 200),
     "GET admin.roster": (302, 403, 403, 403, 403, 403, 200),
+    "GET api_admin.user_list": (401, 403, 403, 403, 403, 403, 200),
     "GET api_admin.user_status": (401, 403, 403, 403, 403, 403, 200),
     "GET api.docs": (200, 200, 200, 200, 200, 200, 200),
     "GET api.openapi_json": (200, 200, 200, 200, 200, 200, 200),
