@@ -174,6 +174,11 @@ class Config:
     # --- end of the production block ---
 
     DIRECTORY_PAGE_SIZE = 25
+    # A roster import may retire at most this share of an agency's people unless the admin confirms
+    # a second time (a truncated or stray roster must not retire a whole agency).
+    ROSTER_MAX_RETIRE_SHARE = 0.10
+    # Uploaded rosters wait here between the preview and the apply (one host; deleted on apply).
+    ROSTER_UPLOAD_DIR = str(INSTANCE_DIR / "roster-uploads")
     # The planner overview aggregates the whole network; each worker recomputes it at most this often.
     PLANNING_OVERVIEW_CACHE_SECONDS = 60
     SHOW_DEMO_CREDENTIALS = False

@@ -44,6 +44,10 @@ class AuditEventType(enum.StrEnum):
     PASSWORD_RESET_REQUESTED = "password_reset_requested"
     CERTIFICATE_BOUND = "certificate_bound"
     CERTIFICATE_UNBOUND = "certificate_unbound"
+    ROSTER_IMPORT = "roster_import"
+    ACCOUNT_STATUS = "account_status"
+    AGENCY_CHANGE = "agency_change"
+    OPERATOR_CHANGE = "operator_change"
 
 
 EVENT_LABELS = {
@@ -63,6 +67,10 @@ EVENT_LABELS = {
     AuditEventType.PASSWORD_RESET_REQUESTED: _l("Password reset requested"),
     AuditEventType.CERTIFICATE_BOUND: _l("Certificate linked"),
     AuditEventType.CERTIFICATE_UNBOUND: _l("Certificate unlinked"),
+    AuditEventType.ROSTER_IMPORT: _l("Roster import"),
+    AuditEventType.ACCOUNT_STATUS: _l("Account status change"),
+    AuditEventType.AGENCY_CHANGE: _l("Agency change"),
+    AuditEventType.OPERATOR_CHANGE: _l("Operator change"),
 }
 
 

@@ -184,17 +184,34 @@ def users_create(employee_number, email, name, agency_code, home_region_code, ro
 
 @users_group.command("import")
 @click.argument("roster", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def users_import(roster: Path) -> None:
+@click.option("--dry-run", is_flag=True, help="Print what the import would do and change nothing.")
+@click.option("--complete", "complete_agencies", multiple=True, metavar="AGENCY_CODE",
+              help="An agency whose whole staff this roster lists: its people missing from it are retired. "
+                   "Repeat for several; without it nobody is retired.")
+@click.option("--confirm-large-retirement", is_flag=True,
+              help="Second confirmation to retire more than ROSTER_MAX_RETIRE_SHARE of an agency.")
+def users_import(roster: Path, dry_run: bool, complete_agencies: tuple[str, ...],
+                 confirm_large_retirement: bool) -> None:
     """Import an HR roster CSV (employee_number,name,email,agency_code,home_region_code,status)."""
-    from .auth.roster import import_roster
+    from .auth.roster import import_roster, preview_roster
+    from .errors import SmartworkError
 
-    with roster.open(encoding="utf-8-sig", newline="") as handle:
-        try:
-            report = import_roster(handle)
-        except RuntimeError as error:  # no PUBLIC_BASE_URL: activation links cannot be built
-            raise click.ClickException(str(error)) from error
-    for line in report.summary_lines():
+    try:
+        with roster.open(encoding="utf-8-sig", newline="") as handle:
+            if dry_run:
+                report = preview_roster(handle, complete_agencies=complete_agencies)
+            else:
+                report = import_roster(handle, complete_agencies=complete_agencies,
+                                       confirm_large_retirement=confirm_large_retirement, source="cli")
+    except SmartworkError as error:
+        raise click.ClickException(error.message) from error
+    except RuntimeError as error:  # no PUBLIC_BASE_URL: activation links cannot be built
+        raise click.ClickException(str(error)) from error
+    for line in report.preview_lines() if dry_run else report.summary_lines():
         click.echo(line)
+    if not dry_run:
+        for person in report.retired_people:
+            click.echo(f"retired {person.employee_number} {person.name} ({person.agency_code})")
     for line_number, message in report.errors:
         click.echo(f"line {line_number}: {message}", err=True)
     if report.errors:

@@ -1,7 +1,7 @@
 """sign-in providers: external identities (SSO subjects, client certificates) and SSO sign-ins under way
 
 Revision ID: 0016_signin_providers
-Revises: 0014_account_links
+Revises: 0015_user_suspension
 Create Date: 2026-12-06
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0016_signin_providers'
-down_revision = "0014_account_links"
+down_revision = "0015_user_suspension"
 branch_labels = None
 depends_on = None
 

@@ -1,1 +1,1 @@
-"""The admin console: the audit log (search and CSV export)."""
+"""The admin console: users and roles, center managers, agencies, operators, contracts, roster import, audit log."""

@@ -14,6 +14,7 @@ SCOPE_CHOICES = [
     ("read", _l("read: search centers, see your bookings, profile and notifications")),
     ("book", _l("book: book, cancel, check in and out, series, waitlist")),
     ("manage", _l("manage: live board and reports of centers you manage, planning figures")),
+    ("agency:manage", _l("agency:manage: roster upload and account status of your own agency (administrators)")),
 ]
 
 

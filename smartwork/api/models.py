@@ -20,6 +20,8 @@ class Scope(enum.StrEnum):
     READ = "read"
     BOOK = "book"
     MANAGE = "manage"
+    # An agency's HR system: roster upload and account status, only for the token holder's own agency.
+    AGENCY_MANAGE = "agency:manage"
 
 
 class ApiToken(db.Model):

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import bookings, centers, me, operations, planning
+from . import admin, bookings, centers, me, operations, planning
 from .core import Api, new_api
 
 # One line per domain; each module exposes ``blueprints``.
-API_MODULES = (centers, bookings, me, operations, planning)
+API_MODULES = (centers, bookings, me, operations, planning, admin)
 
 
 def register_api(app: Flask) -> Api:

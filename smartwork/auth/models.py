@@ -92,6 +92,9 @@ class User(db.Model):
     # (logout, password change) invalidates every cookie issued before.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     locale: Mapped[str | None] = mapped_column(String(5))
+    # Set by an admin's suspension (cleared on activation); the roster's own "suspended" leaves them empty.
+    suspended_reason: Mapped[str | None] = mapped_column(String(200))
+    suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     agency: Mapped[Agency] = relationship(back_populates="users")

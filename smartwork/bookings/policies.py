@@ -86,13 +86,14 @@ def week_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 def has_contract(user: User, center: Center, day: date) -> bool:
-    """True if the user's agency has a contract with the center's operator covering ``day``."""
+    """True if the user's agency has a contract with the center's operator covering ``day`` and this center."""
     return db.session.scalar(
         select(func.count()).select_from(Contract).where(
             Contract.agency_id == user.agency_id,
             Contract.operator_id == center.operator_id,
             Contract.starts_on <= day,
             (Contract.ends_on.is_(None)) | (Contract.ends_on >= day),
+            Contract.covering_center(center.id),
         )
     ) > 0
 

@@ -118,6 +118,7 @@ def _eligible_centers(day: date, start: time, end: time, kind: SpaceKind, user: 
             Contract.agency_id == user.agency_id,
             Contract.starts_on <= day,
             or_(Contract.ends_on.is_(None), Contract.ends_on >= day),
+            Contract.covering_center(Center.id),
         )
         .exists()
     )

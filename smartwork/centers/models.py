@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Time,
     UniqueConstraint,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -256,9 +257,35 @@ class Contract(db.Model):
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
 
+    # The centers it is limited to; none listed means every center of the operator.
+    centers: Mapped[list[Center]] = relationship(secondary="contract_centers", lazy="selectin",
+                                                 order_by="Center.code")
+
     def covers(self, day: date) -> bool:
         """True if the contract is in force on ``day``."""
         return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+
+    def covers_center(self, center_id: int) -> bool:
+        """True if the contract reaches this center of its operator (all of them when none is listed)."""
+        return not self.centers or any(center.id == center_id for center in self.centers)
+
+    @classmethod
+    def covering_center(cls, center_id):
+        """SQL condition: the contract lists no centers (the whole operator) or lists ``center_id``."""
+        # Everything but contract_centers comes from the enclosing query (also a center two levels up).
+        listed = select(ContractCenter.center_id).where(ContractCenter.contract_id == cls.id)
+        return ~listed.correlate_except(ContractCenter).exists() | listed.where(
+            ContractCenter.center_id == center_id).correlate_except(ContractCenter).exists()
+
+
+class ContractCenter(db.Model):
+    """A center a contract is limited to."""
+
+    __tablename__ = "contract_centers"
+
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"), primary_key=True)
+    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id", ondelete="CASCADE"), primary_key=True,
+                                           index=True)
 
 
 class CenterStatusChange(db.Model):

@@ -31,6 +31,7 @@ NAV = (
     NavItem("planning.index", _l("Rollout"), (Role.PLANNER, Role.ADMIN)),
     NavItem("jobs.index", _l("Jobs"), (Role.ADMIN,)),
     NavItem("api.token_list", _l("API tokens"), (Role.EMPLOYEE,)),
+    NavItem("admin.users", _l("Administration"), (Role.ADMIN,)),
     NavItem("admin.audit", _l("Audit log"), (Role.ADMIN,)),
 )
 

@@ -136,12 +136,20 @@ def prune_job_runs(now: datetime) -> int:
     return service(now=now)
 
 
+def end_suspensions(now: datetime) -> int:
+    """Reactivate accounts whose suspension (set by an admin with an end) is over."""
+    from ..admin.services import end_due_suspensions
+
+    return end_due_suspensions(now=now)
+
+
 JOBS: tuple[JobSpec, ...] = (
     JobSpec("release_no_shows", release_no_shows, _l("Release no-shows"), every=timedelta(minutes=1)),
     JobSpec("deliver_mail", deliver_mail, _l("Send queued e-mail"), every=timedelta(minutes=1)),
     JobSpec("send_reminders", send_reminders, _l("Send booking reminders"), every=timedelta(minutes=1)),
     JobSpec("complete_ended", complete_ended, _l("Complete ended bookings"), every=timedelta(minutes=5)),
     JobSpec("expire_waitlist", expire_waitlist, _l("Expire waitlist entries"), every=timedelta(minutes=5)),
+    JobSpec("end_suspensions", end_suspensions, _l("End suspensions that are over"), every=timedelta(minutes=5)),
     JobSpec("center_lifecycle", center_lifecycle, _l("Open and close centers on their dates"),
             cron={"minute": 5}),
     JobSpec("extend_series", extend_series, _l("Extend recurring bookings"), cron={"hour": 0, "minute": 20}),

@@ -59,8 +59,8 @@ def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def _contract_for(contracts: list[Contract], day: date) -> Contract | None:
-    covering = [c for c in contracts if c.covers(day)]
+def _contract_for(contracts: list[Contract], day: date, center_id: int) -> Contract | None:
+    covering = [c for c in contracts if c.covers(day) and c.covers_center(center_id)]
     return max(covering, key=lambda c: c.starts_on) if covering else None
 
 
@@ -161,7 +161,7 @@ def invoice(agency: Agency, month: date) -> Invoice:
     contracts = _contracts_by_pair(agency.id)
     lines: dict[tuple[int, int, Decimal | None], int] = defaultdict(int)
     for _agency, operator_id, center_id, day, minutes in _usage_rows(month, agency.id):
-        contract = _contract_for(contracts.get((agency.id, operator_id), []), day)
+        contract = _contract_for(contracts.get((agency.id, operator_id), []), day, center_id)
         lines[(operator_id, center_id, contract.hourly_rate_krw if contract else None)] += minutes
     result = Invoice(agency=agency, month=month.replace(day=1))
     if not lines:
@@ -227,7 +227,7 @@ def billing_summary(month: date) -> list[AgencyBill]:
     contracts = _contracts_by_pair(None)
     per_rate: dict[tuple[int, int, int, Decimal | None], int] = defaultdict(int)
     for agency_id, operator_id, center_id, day, minutes in _usage_rows(month, None):
-        contract = _contract_for(contracts.get((agency_id, operator_id), []), day)
+        contract = _contract_for(contracts.get((agency_id, operator_id), []), day, center_id)
         # Round per operator, center and rate exactly as the invoice lines do.
         per_rate[(agency_id, operator_id, center_id, contract.hourly_rate_krw if contract else None)] += minutes
     if not per_rate:

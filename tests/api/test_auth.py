@@ -41,6 +41,11 @@ ROUTES = [
     ("get", "/api/v1/operations/centers/hub/report"),
     ("get", "/api/v1/planning/rollout"),
     ("get", "/api/v1/planning/coverage"),
+    ("post", "/api/v1/admin/roster/preview"),
+    ("post", "/api/v1/admin/roster/import"),
+    ("get", "/api/v1/admin/users"),
+    ("get", "/api/v1/admin/users/E1"),
+    ("post", "/api/v1/admin/users/E1/status"),
 ]
 
 

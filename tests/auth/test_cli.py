@@ -97,11 +97,12 @@ def test_users_import_reports_counts_and_bad_lines(app, session, mois, tmp_path)
     assert result.exit_code == 1  # some rows were refused
     assert "line 3:" in result.stderr and "bad-email" in result.stderr
     assert "line 4:" in result.stderr and "sleeping" in result.stderr
-    assert len(summary(result.stdout)) == 6
+    assert len(summary(result.stdout)) == 7
     # The activation mail waits in the outbox, written in the import's transaction.
     assert session.scalars(select(OutboxMessage.recipient)).all() == ["han@mois.go.kr"]
     assert user_by_number(session, "M100").password_hash is None
-    assert user_by_number(session, "M001").status == UserStatus.RETIRED
+    # MOIS was not declared complete (--complete MOIS): nobody is retired.
+    assert user_by_number(session, "M001").status == UserStatus.ACTIVE
 
 
 def test_users_import_twice_reports_everything_unchanged(app, session, mois, tmp_path):
@@ -113,7 +114,7 @@ def test_users_import_twice_reports_everything_unchanged(app, session, mois, tmp
     assert first.exit_code == second.exit_code == 0
     assert first.stdout != second.stdout
     counts = [int(line.rsplit(" ", 1)[-1]) for line in summary(second.stdout)]
-    assert counts == [0, 0, 0, 2, 0, 0]  # created, updated, deactivated, unchanged, errors, activations
+    assert counts == [0, 0, 0, 0, 2, 0, 0]  # created, updated, moved, deactivated, unchanged, errors, activations
 
 
 def test_users_import_explains_a_file_that_is_not_utf8(app, session, mois, tmp_path):

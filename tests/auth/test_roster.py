@@ -1,4 +1,4 @@
-"""The HR roster import: creates, updates, retires leavers, reports bad rows by line."""
+"""The HR roster import: preview first, creates, updates, moves, retires leavers of complete agencies only."""
 
 from __future__ import annotations
 
@@ -8,17 +8,35 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from smartwork.audit import AuditEvent, AuditEventType
 from smartwork.auth import roster, services
 from smartwork.auth.models import User, UserStatus
-from smartwork.errors import Invalid
+from smartwork.errors import Conflict, Invalid, PermissionDenied
 from tests import factories as f
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 HEADER = "employee_number,name,email,agency_code,home_region_code,status\n"
 
 
-def run(text: str, header: str = HEADER) -> roster.RosterReport:
-    return roster.import_roster(io.StringIO(header + text), now=T0)
+def run(text: str, header: str = HEADER, **options) -> roster.RosterReport:
+    """Apply a roster; by default MOIS and MOEF are declared complete and large retirements confirmed."""
+    options.setdefault("complete_agencies", _named_agencies(text))
+    options.setdefault("confirm_large_retirement", True)
+    return roster.import_roster(io.StringIO(header + text), now=T0, **options)
+
+
+def preview(text: str, header: str = HEADER, **options) -> roster.RosterReport:
+    return roster.preview_roster(io.StringIO(header + text), **options)
+
+
+def _named_agencies(text: str) -> list[str]:
+    known = {"MOIS", "MOEF"}
+    return sorted({line.split(",")[3] for line in text.splitlines() if line.count(",") >= 3} & known)
+
+
+def audit_events(session) -> list[AuditEvent]:
+    session.expire_all()
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.event == AuditEventType.ROSTER_IMPORT)))
 
 
 def users(session) -> dict[str, User]:
@@ -48,6 +66,7 @@ def test_import_creates_updates_and_retires_leavers_of_the_listed_agencies(app, 
     )
     assert report.errors == []
     assert (report.created, report.updated, report.deactivated, report.unchanged) == (1, 1, 1, 1)
+    assert [p.employee_number for p in report.retired_people] == ["M003"]
     people = users(session)
     assert people["M002"].home_region_id == world["sejong"].id
     assert people["M003"].status == UserStatus.RETIRED
@@ -58,8 +77,8 @@ def test_import_creates_updates_and_retires_leavers_of_the_listed_agencies(app, 
                                                                 UserStatus.PENDING)
     assert new.password_hash is None and new.created_at == T0
     assert report.activation_sent == 1
-    assert len(report.summary_lines()) == 6
-    assert all(str(n) in line for n, line in zip((1, 1, 1, 1, 0, 1), report.summary_lines(), strict=True))
+    assert len(report.summary_lines()) == 7
+    assert all(str(n) in line for n, line in zip((1, 1, 0, 1, 1, 0, 1), report.summary_lines(), strict=True))
 
 
 def test_people_created_by_an_import_sign_in_only_after_a_password_is_set(app, session, world):
@@ -216,3 +235,169 @@ def test_a_row_with_an_unusable_employee_number_still_protects_its_holder(app, s
     assert [line for line, _message in report.errors] == [5]
     assert report.deactivated == 0
     assert users(session)["M.004"].status == UserStatus.ACTIVE
+
+
+# --- preview, complete agencies, the retirement guard, the audit trail ---------------------------
+
+
+@pytest.fixture
+def five(session, world):
+    """MOEF gets four more people: five in all, like the agency the stray row emptied."""
+    for n in range(2, 6):
+        f.user(employee_number=f"F00{n}", email=f"f{n}@moef.go.kr", agency_obj=world["moef"], home=world["sejong"])
+    session.commit()
+    return world
+
+
+MOIS_ROSTER = (
+    "M001,김민수,kim@mois.go.kr,MOIS,11110,active\n"
+    "M002,이지은,lee@mois.go.kr,MOIS,11110,active\n"
+    "M003,박서준,park@mois.go.kr,MOIS,11110,active\n"
+)
+STRAY_ROW = "F001,최유나,choi@moef.go.kr,MOEF,36110,active\n"
+
+
+def test_one_stray_row_no_longer_retires_the_rest_of_its_agency(app, session, five):
+    """The issue's bug: a MOIS roster with one stray MOEF row retired the other MOEF people (5 of 5 in the
+    issue's test: before this fix the import retired F002..F005 with no preview and no audit entry)."""
+    report = roster.import_roster(io.StringIO(HEADER + MOIS_ROSTER + STRAY_ROW), now=T0)
+    assert report.errors == [] and report.deactivated == 0
+    assert all(user.status == UserStatus.ACTIVE for user in users(session).values())
+    (event,) = audit_events(session)
+    assert event.details["counts"]["retired"] == 0 and event.details["complete_agencies"] == []
+
+
+def test_declaring_the_stray_agency_complete_hits_the_guard_and_changes_nothing(app, session, five):
+    text = MOIS_ROSTER + STRAY_ROW
+    with pytest.raises(Conflict) as refused:
+        roster.import_roster(io.StringIO(HEADER + text), complete_agencies=["MOEF"], now=T0)
+    assert refused.value.rule == "retirement_over_limit" and refused.value.allowed == {"MOEF": 0.8}
+    assert all(user.status == UserStatus.ACTIVE for user in users(session).values())
+    assert audit_events(session) == []
+    # The second confirmation retires them, and the audit event lists each one.
+    report = roster.import_roster(io.StringIO(HEADER + text), complete_agencies=["MOEF"],
+                                  confirm_large_retirement=True, now=T0)
+    assert report.deactivated == 4
+    (event,) = audit_events(session)
+    assert event.details["retired"] == ["F002", "F003", "F004", "F005"]
+    assert event.details["confirmed_large_retirement"] is True and event.at == T0
+
+
+def test_the_guard_lets_a_small_share_through_without_confirmation(app, session, world):
+    app.config["ROSTER_MAX_RETIRE_SHARE"] = 0.5
+    without_m003 = MOIS_ROSTER.replace("M003,박서준,park@mois.go.kr,MOIS,11110,active\n", "")
+    report = roster.import_roster(io.StringIO(HEADER + without_m003), complete_agencies=["MOIS"],
+                                  now=T0)  # 1 of 3 = 33 % ≤ 50 %
+    assert report.deactivated == 1 and users(session)["M003"].status == UserStatus.RETIRED
+    app.config["ROSTER_MAX_RETIRE_SHARE"] = 0.10
+    with pytest.raises(Conflict):  # 1 of the 2 left = 50 % > 10 %
+        roster.import_roster(io.StringIO(HEADER + "M001,김민수,kim@mois.go.kr,MOIS,11110,active\n"),
+                             complete_agencies=["MOIS"], now=T0)
+
+
+def test_preview_lists_created_updated_moved_retired_and_changes_nothing(app, session, five):
+    text = (
+        "M001,김민수,kim@mois.go.kr,MOIS,36110,active\n"      # updated: home region
+        "M002,이지은,lee@mois.go.kr,MOEF,11110,active\n"      # moved MOIS → MOEF
+        "M009,한별,han@mois.go.kr,MOIS,11110,pending\n"       # created
+        + STRAY_ROW
+    )
+    before = {number: (u.status, u.agency_id, u.home_region_id) for number, u in users(session).items()}
+    report = preview(text, complete_agencies=["MOIS", "MOEF"])
+    assert report.dry_run
+    assert [p.employee_number for p in report.created_people] == ["M009"]
+    assert [(p.employee_number, p.detail) for p in report.updated_people] == [("M001", "home_region_id")]
+    assert [(p.employee_number, p.detail) for p in report.moved_people] == [("M002", "MOIS → MOEF")]
+    assert [p.employee_number for p in report.retired_people] == ["F002", "F003", "F004", "F005", "M003"]
+    assert (report.created, report.updated, report.moved, report.deactivated, report.unchanged) == (1, 1, 1, 5, 1)
+    plans = {plan.code: plan for plan in report.agencies}
+    assert (plans["MOEF"].listed, plans["MOEF"].current, plans["MOEF"].retiring) == (2, 5, 4)
+    assert (plans["MOIS"].listed, plans["MOIS"].current, plans["MOIS"].retiring) == (2, 3, 1)
+    assert {plan.code for plan in report.over_limit} == {"MOIS", "MOEF"}
+    lines = report.preview_lines()
+    assert any("M009" in line for line in lines) and any("F005" in line for line in lines)
+    after = {number: (u.status, u.agency_id, u.home_region_id) for number, u in users(session).items()}
+    assert after == before and "M009" not in after
+    assert audit_events(session) == []
+    # Applying with the preview's fingerprint does what the preview said.
+    applied = run(text, complete_agencies=["MOIS", "MOEF"], expected_fingerprint=report.fingerprint)
+    assert applied.counts() == report.counts()
+    people = users(session)
+    assert people["M002"].agency_id == five["moef"].id and people["M003"].status == UserStatus.RETIRED
+
+
+def test_an_apply_refuses_a_plan_that_changed_since_the_preview(app, session, world):
+    report = preview(MOIS_ROSTER)
+    f.user(employee_number="M004", email="new@mois.go.kr", agency_obj=world["mois"])
+    session.commit()
+    assert preview(MOIS_ROSTER).fingerprint == report.fingerprint  # not complete: M004 is not retired
+    changed = preview(MOIS_ROSTER, complete_agencies=["MOIS"])
+    assert changed.fingerprint != report.fingerprint
+    with pytest.raises(Conflict) as refused:
+        run(MOIS_ROSTER, complete_agencies=["MOIS"], expected_fingerprint=report.fingerprint)
+    assert refused.value.rule == "roster_preview_stale"
+    assert users(session)["M004"].status == UserStatus.ACTIVE
+
+
+def test_complete_agencies_must_be_known_and_named_by_the_roster(app, session, world):
+    for codes, rule in ((["NOPE"], "unknown_agency"), (["MOEF"], "complete_agency_not_listed")):
+        with pytest.raises(Invalid) as refused:
+            run(MOIS_ROSTER, complete_agencies=codes)
+        assert refused.value.rule == rule and refused.value.field == "complete_agencies"
+    assert users(session)["F001"].status == UserStatus.ACTIVE
+
+
+def test_an_agency_restricted_import_refuses_other_agencies(app, session, world):
+    mois = world["mois"].id
+    with pytest.raises(PermissionDenied):
+        run(MOIS_ROSTER + STRAY_ROW, complete_agencies=[], restrict_to_agency=mois)
+    with pytest.raises(PermissionDenied):
+        run(MOIS_ROSTER, complete_agencies=["MOEF"], restrict_to_agency=mois)
+    # A MOEF person claimed by a MOIS row is refused on that row, not moved.
+    report = run(MOIS_ROSTER + "F001,최유나,choi@moef.go.kr,MOIS,36110,active\n", complete_agencies=["MOIS"],
+                 restrict_to_agency=mois)
+    assert [line for line, _message in report.errors] == [5]
+    assert users(session)["F001"].agency_id == world["moef"].id
+
+
+def test_every_import_is_one_audit_event_with_its_counts(app, session, world):
+    run(MOIS_ROSTER + "M009,한별,han@mois.go.kr,MOIS,11110,active\nbad,row\n", complete_agencies=["MOIS"])
+    (event,) = audit_events(session)
+    assert event.details["counts"] == {"created": 1, "updated": 0, "moved": 0, "retired": 0, "unchanged": 3,
+                                       "errors": 1}
+    assert event.details["source"] == "cli" and event.actor_label == "cli" and event.target == "MOIS"
+
+
+def test_users_import_dry_run_prints_the_preview_and_changes_nothing(app, session, five, tmp_path):
+    path = tmp_path / "roster.csv"
+    path.write_text(HEADER + MOIS_ROSTER + STRAY_ROW, encoding="utf-8")
+    cli = app.test_cli_runner()
+    result = cli.invoke(args=["users", "import", str(path), "--dry-run", "--complete", "MOEF"])
+    assert result.exit_code == 0, result.output
+    assert "F002" in result.stdout and "F005" in result.stdout and "MOEF" in result.stdout
+    assert all(user.status == UserStatus.ACTIVE for user in users(session).values())
+    refused = cli.invoke(args=["users", "import", str(path), "--complete", "MOEF"])
+    assert refused.exit_code == 1 and "MOEF" in refused.output
+    assert audit_events(session) == []
+    done = cli.invoke(args=["users", "import", str(path), "--complete", "MOEF", "--confirm-large-retirement"])
+    assert done.exit_code == 0 and "retired F005" in done.stdout
+    assert users(session)["F005"].status == UserStatus.RETIRED
+
+
+def test_a_roster_cannot_retire_or_suspend_the_last_active_administrator(app, session, world):
+    from smartwork.auth.models import Role, RoleAssignment
+
+    people = users(session)
+    session.add(RoleAssignment(user_id=people["M003"].id, role=Role.ADMIN))
+    session.commit()
+    suspended = MOIS_ROSTER.replace("park@mois.go.kr,MOIS,11110,active", "park@mois.go.kr,MOIS,11110,suspended")
+    for text, complete in ((MOIS_ROSTER.replace("M003,박서준,park@mois.go.kr,MOIS,11110,active\n", ""), ["MOIS"]),
+                           (suspended, [])):
+        with pytest.raises(Conflict) as refused:
+            run(text, complete_agencies=complete)
+        assert refused.value.rule == "last_admin"
+    assert users(session)["M003"].status == UserStatus.ACTIVE and audit_events(session) == []
+    # With another active admin elsewhere, the same roster goes through.
+    session.add(RoleAssignment(user_id=users(session)["F001"].id, role=Role.ADMIN))
+    session.commit()
+    assert run(suspended, complete_agencies=[]).updated == 1

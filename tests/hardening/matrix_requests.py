@@ -32,6 +32,10 @@ def url_values(world) -> dict[str, object]:
         "closure_id": world.closure.id,
         "target_id": world.target.id,
         "agency_code": world.employee.agency.code,
+        "user_id": world.employee.id,
+        "employee_number": world.employee.employee_number,
+        "operator_code": world.center.operator.code,
+        "contract_id": _contract_id(world),
         "name": "complete_ended",
         "key": "rollout",
         "fmt": "csv",
@@ -40,6 +44,21 @@ def url_values(world) -> dict[str, object]:
         "identity_id": 1,
         "message_id": 999_999,  # no such outbox message: the admin's retry answers 404
     }
+
+
+def _contract_id(world) -> int:
+    """A contract of the employee's agency with the center's operator (made once per world)."""
+    from sqlalchemy import select
+
+    from smartwork.centers.models import Contract
+    from smartwork.extensions import db
+    from tests import factories as f
+
+    existing = db.session.scalar(select(Contract.id).where(Contract.agency_id == world.employee.agency_id))
+    if existing is None:
+        existing = f.contract(world.employee.agency, world.center.operator).id
+        db.session.commit()
+    return existing
 
 
 def query_string(key: str) -> dict[str, str]:
