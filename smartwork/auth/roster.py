@@ -239,7 +239,6 @@ def plan_roster(handle: IO[str], report: RosterReport, *, complete_agencies: Ite
     codes = {agency_id: code for code, agency_id in agencies.items()}
 
     good: list[_RosterRow] = []
-    newcomers: list[User] = []
     listed: set[str] = set()  # every employee number named, even on a bad row: never retire those
     rows_per_agency: dict[int, int] = {}
     seen_numbers: dict[str, int] = {}
