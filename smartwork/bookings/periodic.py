@@ -93,7 +93,7 @@ def send_due_reminders(now: datetime | None = None, lead: timedelta | None = Non
             .execution_options(synchronize_session=False)
         ).rowcount
         if claimed:
-            pending.append(notifications.queue(booking.user, NotificationKind.REMINDER, booking))
+            pending.append(notifications.queue(booking.user, NotificationKind.REMINDER, booking, now=now))
     commit_and_deliver(pending)
     return len(pending)
 

@@ -100,7 +100,8 @@ def create(user: User, space_id: int, weekdays: list[int], start: time, end: tim
         )
     if not result.pending:
         series.status = SeriesStatus.FINISHED if series.last_day <= window_end else series.status
-    pending = [notifications.queue(user, NotificationKind.BOOKING_CONFIRMED, b) for b in result.booked[:1]]
+    pending = [notifications.queue(user, NotificationKind.BOOKING_CONFIRMED, b, now=now)
+               for b in result.booked[:1]]
     commit_and_deliver(pending)
     return result
 
@@ -126,7 +127,8 @@ def extend(now: datetime) -> int:
         result = SeriesResult(series)
         _book_dates(series, series_dates(series, previous, through), now, result)
         created += len(result.booked)
-        pending += [notifications.queue(series.user, NotificationKind.BOOKING_CONFIRMED, b) for b in result.booked]
+        pending += [notifications.queue(series.user, NotificationKind.BOOKING_CONFIRMED, b, now=now)
+                    for b in result.booked]
     commit_and_deliver(pending)
     return created
 

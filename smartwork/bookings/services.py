@@ -129,7 +129,8 @@ def create_booking(
     if target.id != user.id:
         record_audit(AuditEventType.BOOKING_ON_BEHALF, actor=user, target=target.employee_number,
                      details={"booking_id": booking.id, "space_id": space.id}, now=now)
-    commit_and_deliver([_notifications.queue(target, NotificationKind.BOOKING_CONFIRMED, booking)], keep_loaded=True)
+    commit_and_deliver([_notifications.queue(target, NotificationKind.BOOKING_CONFIRMED, booking, now=now)],
+                       keep_loaded=True)
     return booking
 
 
@@ -179,7 +180,7 @@ def book_best_space(
             if error.rule == "space_taken":
                 continue  # someone took it a moment ago: try the next best space
             raise
-        commit_and_deliver([_notifications.queue(user, NotificationKind.BOOKING_CONFIRMED, booking)],
+        commit_and_deliver([_notifications.queue(user, NotificationKind.BOOKING_CONFIRMED, booking, now=now)],
                            keep_loaded=True)
         return booking
     raise Conflict(

@@ -37,12 +37,13 @@ def announce(booking: Booking, action: str, actor: User | None, now: datetime, *
                          details=details)
 
 
-def _queue(booking: Booking, kind: NotificationKind, reason: str, notify: bool, **extra) -> Notification | None:
+def _queue(booking: Booking, kind: NotificationKind, reason: str, notify: bool, now: datetime,
+           **extra) -> Notification | None:
     if not notify:
         return None
     if reason:
         extra["reason"] = reason
-    return notifications.queue(booking.user, kind, booking, **extra)
+    return notifications.queue(booking.user, kind, booking, now=now, **extra)
 
 
 def claim(booking: Booking, from_statuses: tuple[BookingStatus, ...], **values) -> bool:
@@ -75,7 +76,7 @@ def cancel(booking: Booking, now: datetime, *, actor: User | None = None, reason
     else:
         booking.status = BookingStatus.CANCELLED
         booking.cancelled_at = now
-    notice = _queue(booking, kind, reason, notify)
+    notice = _queue(booking, kind, reason, notify, now)
     announce(booking, CANCELLED, actor, now, cause=cause, reason=reason)
     return notice
 
@@ -100,7 +101,8 @@ def release(booking: Booking, now: datetime, deadline: str, *, actor: User | Non
     """A no-show: the reserved booking gives its space back; the holder is told (None if already done)."""
     if not claim(booking, (BookingStatus.RESERVED,), status=BookingStatus.RELEASED, released_at=now):
         return None
-    notice = notifications.queue(booking.user, NotificationKind.BOOKING_RELEASED, booking, deadline=deadline)
+    notice = notifications.queue(booking.user, NotificationKind.BOOKING_RELEASED, booking, now=now,
+                                 deadline=deadline)
     announce(booking, NO_SHOW, actor, now)
     return notice
 
@@ -128,7 +130,7 @@ def move(booking: Booking, target: Space, now: datetime, *, actor: User | None =
         booking.space = target
         db.session.flush()
     # The confirmation names the new space; the reason says why it changed.
-    notice = _queue(booking, NotificationKind.BOOKING_CONFIRMED, reason, notify)
+    notice = _queue(booking, NotificationKind.BOOKING_CONFIRMED, reason, notify, now)
     announce(booking, MOVED, actor, now, cause=cause, reason=reason, **{"from": source, "to": target.code})
     return notice
 

@@ -119,7 +119,7 @@ def offer_freed(center_id: int, kind: SpaceKind, starts_at: datetime, ends_at: d
             .execution_options(synchronize_session="fetch")
         ).rowcount
         if claimed:
-            pending.append(notifications.queue(entry.user, NotificationKind.WAITLIST_WON, booking))
+            pending.append(notifications.queue(entry.user, NotificationKind.WAITLIST_WON, booking, now=now))
     return pending
 
 

@@ -27,7 +27,7 @@ def retention_cutoff(now: datetime, years: int) -> datetime:
         return now.replace(year=now.year - years, day=28)
 
 
-def anonymous_user() -> User:
+def anonymous_user(now: datetime) -> User:
     """The placeholder account anonymized bookings point to (created once, never signs in)."""
     user = db.session.scalar(select(User).where(User.employee_number == ANONYMOUS_EMPLOYEE_NUMBER))
     if user is not None:
@@ -40,7 +40,7 @@ def anonymous_user() -> User:
                                 kind=AgencyKind.CENTRAL)
                 db.session.add(agency)
             user = User(employee_number=ANONYMOUS_EMPLOYEE_NUMBER, email="anonymized@invalid.smartwork.go.kr",
-                        name="-", agency=agency, status=UserStatus.RETIRED, password_hash=None)
+                        name="-", agency=agency, status=UserStatus.RETIRED, password_hash=None, created_at=now)
             db.session.add(user)
     except IntegrityError:  # created meanwhile by another run
         user = db.session.scalar(select(User).where(User.employee_number == ANONYMOUS_EMPLOYEE_NUMBER))
@@ -56,7 +56,7 @@ def anonymize_old_bookings(now: datetime | None = None, years: int = 3) -> int:
     """
     now = now or utcnow()
     cutoff = retention_cutoff(now, years)
-    anonymous_id = anonymous_user().id
+    anonymous_id = anonymous_user(now).id
     bookings = db.session.execute(
         update(Booking)
         .where(
