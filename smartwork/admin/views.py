@@ -111,6 +111,22 @@ def _put_error(form, error: SmartworkError) -> None:
     (target.errors if target is not None else form.form_errors).append(error.message)
 
 
+def _edit_page(form, save, *, title: str, saved: str, back: str, **page):
+    """The create/edit page of one record: GET shows the form, POST saves through ``save()`` or shows why not."""
+    page = {"form": form, "title": title, **page}
+    if request.method != "POST":
+        return render_template("admin/edit.html", **page)
+    if not form.validate_on_submit():
+        return render_template("admin/edit.html", **page), 422
+    try:
+        save()
+    except SmartworkError as error:
+        _put_error(form, error)
+        return render_template("admin/edit.html", **page), error.status
+    flash(saved, "success")
+    return redirect(url_for(back), 303)
+
+
 def _end_of_local_day(day) -> datetime | None:
     """A Seoul calendar day as the instant it ends (a suspension 'until' that day inclusive)."""
     return local_day_bounds(day + timedelta(days=1))[0] if day else None
@@ -242,18 +258,11 @@ def agency_new(agency_code: str | None = None):
     """Create or edit an agency."""
     agency = org.get_agency(agency_code) if agency_code else None
     form = AgencyForm(obj=agency, kind=agency.kind.value if agency else None)
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                org.save_agency(_me(), agency, code=form.code.data, name_ko=form.name_ko.data,
-                                name_en=form.name_en.data, kind=AgencyKind(form.kind.data))
-            except SmartworkError as error:
-                _put_error(form, error)
-                return render_template("admin/edit.html", form=form, title=_("Agency")), error.status
-            flash(_("The agency was saved."), "success")
-            return redirect(url_for(".agencies"), 303)
-        return render_template("admin/edit.html", form=form, title=_("Agency")), 422
-    return render_template("admin/edit.html", form=form, title=_("Agency"))
+    return _edit_page(
+        form, lambda: org.save_agency(_me(), agency, code=form.code.data, name_ko=form.name_ko.data,
+                                      name_en=form.name_en.data, kind=AgencyKind(form.kind.data)),
+        title=_("Agency"), saved=_("The agency was saved."), back=".agencies",
+    )
 
 
 @bp.get("/operators")
@@ -270,18 +279,11 @@ def operator_new(operator_code: str | None = None):
     """Create or edit an operator."""
     operator = org.get_operator(operator_code) if operator_code else None
     form = OperatorForm(obj=operator, ownership=operator.ownership.value if operator else None)
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                org.save_operator(_me(), operator, code=form.code.data, name_ko=form.name_ko.data,
-                                  name_en=form.name_en.data, ownership=Ownership(form.ownership.data))
-            except SmartworkError as error:
-                _put_error(form, error)
-                return render_template("admin/edit.html", form=form, title=_("Operator")), error.status
-            flash(_("The operator was saved."), "success")
-            return redirect(url_for(".operators"), 303)
-        return render_template("admin/edit.html", form=form, title=_("Operator")), 422
-    return render_template("admin/edit.html", form=form, title=_("Operator"))
+    return _edit_page(
+        form, lambda: org.save_operator(_me(), operator, code=form.code.data, name_ko=form.name_ko.data,
+                                        name_en=form.name_en.data, ownership=Ownership(form.ownership.data)),
+        title=_("Operator"), saved=_("The operator was saved."), back=".operators",
+    )
 
 
 @bp.get("/contracts")
@@ -306,21 +308,13 @@ def contract_new(contract_id: int | None = None):
         form.agency.data = db.session.get(Agency, contract.agency_id).code
         form.operator.data = db.session.get(Operator, contract.operator_id).code
         form.centers.data = "\n".join(center.code for center in contract.centers)
-    page = {"form": form, "title": _("Contract"), "covered": covered}
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                org.save_contract(_me(), contract, agency=org.get_agency(form.agency.data),
-                                  operator=org.get_operator(form.operator.data),
-                                  hourly_rate_krw=form.hourly_rate_krw.data, starts_on=form.starts_on.data,
-                                  ends_on=form.ends_on.data, center_codes=org.parse_center_codes(form.centers.data))
-            except SmartworkError as error:
-                _put_error(form, error)
-                return render_template("admin/edit.html", **page), error.status
-            flash(_("The contract was saved."), "success")
-            return redirect(url_for(".contracts"), 303)
-        return render_template("admin/edit.html", **page), 422
-    return render_template("admin/edit.html", **page)
+    return _edit_page(
+        form, lambda: org.save_contract(
+            _me(), contract, agency=org.get_agency(form.agency.data), operator=org.get_operator(form.operator.data),
+            hourly_rate_krw=form.hourly_rate_krw.data, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+            center_codes=org.parse_center_codes(form.centers.data)),
+        title=_("Contract"), saved=_("The contract was saved."), back=".contracts", covered=covered,
+    )
 
 
 # --- roster upload ----------------------------------------------------------------------------
