@@ -290,6 +290,7 @@ _DOC_DEFAULTS = {
     "SECRET_KEY": "a development key (production refuses it)",
     "SQLALCHEMY_DATABASE_URI": "`DATABASE_URL`, else `sqlite:///instance/smartwork.sqlite`",
     "RATELIMIT_STORAGE_URI": "`REDIS_URL`, else `memory://`",
+    "ROSTER_UPLOAD_DIR": "`instance/roster-uploads`",
 }
 
 
