@@ -81,10 +81,14 @@ def test_offline_install_migrates_loads_data_and_serves_korean(wheelhouse, tmp_p
     upgraded = run([flask, "db", "upgrade"], env=env, cwd=site)
     head = sorted((ROOT / "migrations" / "versions").glob("*.py"))[-1].stem.split("_", 1)[0]
     assert f"-> {head}" in upgraded, upgraded
-    # Reference data: the demo seed (development config) until `flask bootstrap` exists for production.
-    run([flask, "seed", "--users", "0"], env={**env, "SMARTWORK_CONFIG": "development"}, cwd=site)
+    # Real reference data and the first administrator's one-time link, under the production config.
+    booted = run([flask, "bootstrap", "--admin-email", "first.admin@mois.go.kr", "--admin-name", "최관리",
+                  "--admin-employee-number", "A-0001", "--base-url", "https://smartwork.example.go.kr"],
+                 env=env, cwd=site)
+    assert "https://smartwork.example.go.kr/auth/activate/" in booted, booted
     with sqlite3.connect(database) as connection:
         assert connection.execute("SELECT count(*) FROM centers WHERE ownership = 'public'").fetchone()[0] >= 21
+        assert connection.execute("SELECT count(*) FROM centers WHERE ownership = 'private'").fetchone()[0] == 0
         assert connection.execute("SELECT count(*) FROM regions").fetchone()[0] >= 250
 
     port = free_port()
