@@ -14,13 +14,14 @@ import secrets
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from ..audit import AuditEventType, record_audit
 from ..errors import Invalid, NotFound, PermissionDenied
 from ..extensions import db
+from ..mail import external_url as mail_url
 from ..timeutils import utcnow
 from .mailer import queue_account_mail
 from .models import AccountToken, TokenPurpose, User, UserStatus
@@ -37,17 +38,12 @@ def hash_link_token(token: str) -> str:
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute URL: under ``PUBLIC_BASE_URL`` when set (CLI, behind a proxy), else this request's host."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if base:
-        parts = urlsplit(base)
-        adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme)
-        return adapter.build(endpoint, values, force_external=True)
-    try:
-        return url_for(endpoint, _external=True, **values)
-    except RuntimeError as error:  # no request and no SERVER_NAME: the CLI cannot know the site's address
+    """An absolute link for a mail (``mail.external_url``'s rule); refuses when no site address is known."""
+    link = mail_url(endpoint, **values)
+    if not urlsplit(link).netloc:  # no PUBLIC_BASE_URL, SERVER_NAME or request: the CLI cannot know the site
         raise RuntimeError("Set PUBLIC_BASE_URL (e.g. https://smartwork.go.kr) in instance/config.py so "
-                           "e-mailed links can be built outside a web request.") from error
+                           "e-mailed links can be built outside a web request.")
+    return link
 
 
 def _issue(user: User, purpose: TokenPurpose, now: datetime) -> str:
